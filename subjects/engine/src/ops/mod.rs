@@ -1,0 +1,169 @@
+//! Ops describe themselves: name, output shape and dtype inference, FLOP count.
+//!
+//! Adding an op: a variant here, its `infer` and `flops` arms, a builder method in
+//! `graph.rs`, an arm in `reference.rs` and one in the CPU backend. The compiler's exhaustive
+//! matches point at anything missed.
+
+pub mod elementwise;
+mod infer;
+
+use std::sync::Arc;
+
+pub use elementwise::{BinaryOp, UnaryOp};
+
+use crate::{DType, Result, Shape, Tensor};
+
+/// Reductions over a set of axes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    Sum,
+    Mean,
+    Max,
+}
+
+impl ReduceOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "reduce_sum",
+            ReduceOp::Mean => "reduce_mean",
+            ReduceOp::Max => "reduce_max",
+        }
+    }
+}
+
+/// A register of an [`ElementwiseProgram`]: registers `0..n_inputs` hold the inputs, each
+/// instruction defines the next one.
+pub type Reg = usize;
+
+/// One step of a fused element-wise program.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Instr {
+    Const(f32),
+    Unary(UnaryOp, Reg),
+    Binary(BinaryOp, Reg, Reg),
+}
+
+/// A chain of element-wise ops evaluated in one pass over the output, produced by fusion.
+/// Every input is broadcast to the output shape; the value of the last register is the
+/// result (or the first input, when there are no instructions).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElementwiseProgram {
+    pub n_inputs: usize,
+    pub instrs: Vec<Instr>,
+}
+
+impl ElementwiseProgram {
+    pub fn output(&self) -> Reg {
+        self.n_inputs + self.instrs.len() - 1
+    }
+
+    pub fn flops_per_element(&self) -> u64 {
+        self.instrs
+            .iter()
+            .map(|i| match i {
+                Instr::Const(_) => 0,
+                Instr::Unary(op, _) => op.flops_per_element(),
+                Instr::Binary(..) => 1,
+            })
+            .sum()
+    }
+
+    /// Runs the program on one element (f64, the reference semantics).
+    pub fn eval_f64(&self, inputs: &[f64], regs: &mut Vec<f64>) -> f64 {
+        regs.clear();
+        regs.extend_from_slice(&inputs[..self.n_inputs]);
+        for instr in &self.instrs {
+            let v = match *instr {
+                Instr::Const(c) => c as f64,
+                Instr::Unary(op, a) => op.eval_f64(regs[a]),
+                Instr::Binary(op, a, b) => op.eval_f64(regs[a], regs[b]),
+            };
+            regs.push(v);
+        }
+        regs[regs.len() - 1]
+    }
+}
+
+/// What a node computes.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Input {
+        name: String,
+    },
+    Constant(Arc<Tensor>),
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    /// `[..., m, k] @ [..., k, n]` with broadcast batch dims; both ranks >= 2.
+    MatMul,
+    Transpose {
+        perm: Vec<usize>,
+    },
+    Reshape {
+        shape: Shape,
+    },
+    BroadcastTo {
+        shape: Shape,
+    },
+    Reduce {
+        op: ReduceOp,
+        axes: Vec<usize>,
+        keep_dims: bool,
+    },
+    Cast {
+        to: DType,
+    },
+    /// Fused element-wise chain (compiler output).
+    Elementwise(Arc<ElementwiseProgram>),
+    /// `epilogue(a @ b, extra inputs...)`: a matmul whose output is finished in the same pass
+    /// (bias, activation, residual). Register 0 of the program is the matmul result, the
+    /// node's inputs after `a` and `b` are its other inputs. Compiler output.
+    MatMulEpilogue(Arc<ElementwiseProgram>),
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Input { .. } => "input",
+            Op::Constant(_) => "constant",
+            Op::Unary(op) => op.name(),
+            Op::Binary(op) => op.name(),
+            Op::MatMul => "matmul",
+            Op::Transpose { .. } => "transpose",
+            Op::Reshape { .. } => "reshape",
+            Op::BroadcastTo { .. } => "broadcast_to",
+            Op::Reduce { op, .. } => op.name(),
+            Op::Cast { .. } => "cast",
+            Op::Elementwise(_) => "fused_elementwise",
+            Op::MatMulEpilogue(_) => "fused_matmul",
+        }
+    }
+
+    /// Output shape and dtype from the inputs', or an error naming this op and the shapes.
+    pub fn infer(&self, inputs: &[(&Shape, DType)]) -> Result<(Shape, DType)> {
+        infer::infer(self, inputs)
+    }
+
+    /// Floating-point operations for concrete input and output shapes (multiply-add = 2).
+    pub fn flops(&self, inputs: &[Vec<usize>], output: &[usize]) -> u64 {
+        let out: u64 = output.iter().product::<usize>() as u64;
+        match self {
+            Op::Input { .. }
+            | Op::Constant(_)
+            | Op::Transpose { .. }
+            | Op::Reshape { .. }
+            | Op::BroadcastTo { .. }
+            | Op::Cast { .. } => 0,
+            Op::Unary(op) => out * op.flops_per_element(),
+            Op::Binary(_) => out,
+            Op::Reduce { .. } => inputs[0].iter().product::<usize>() as u64,
+            Op::MatMul => matmul_flops(&inputs[0], output),
+            Op::Elementwise(p) => out * p.flops_per_element(),
+            Op::MatMulEpilogue(p) => matmul_flops(&inputs[0], output) + out * p.flops_per_element(),
+        }
+    }
+}
+
+fn matmul_flops(a: &[usize], out: &[usize]) -> u64 {
+    let k = a[a.len() - 1] as u64;
+    2 * k * out.iter().product::<usize>() as u64
+}
