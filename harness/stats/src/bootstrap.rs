@@ -24,9 +24,16 @@ pub struct Estimate {
 /// An empty sample gives NaN bounds; `resamples == 0` gives the degenerate interval at the
 /// statistic of the sample itself. The result depends on the order of `samples`: pass them
 /// sorted when the caller needs order invariance.
-pub fn bootstrap_ci(samples: &[f64], statistic: impl Fn(&[f64]) -> f64, opts: &Options) -> Interval {
+pub fn bootstrap_ci(
+    samples: &[f64],
+    statistic: impl Fn(&[f64]) -> f64,
+    opts: &Options,
+) -> Interval {
     if samples.is_empty() {
-        return Interval { lo: f64::NAN, hi: f64::NAN };
+        return Interval {
+            lo: f64::NAN,
+            hi: f64::NAN,
+        };
     }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let mut buf = vec![0.0; samples.len()];
@@ -50,9 +57,15 @@ pub fn bootstrap_ci(samples: &[f64], statistic: impl Fn(&[f64]) -> f64, opts: &O
 /// below 1 means `b` is faster (0.8: `b` takes 80% of `a`'s time, a speed-up of 1/0.8 = 1.25).
 /// An empty side gives NaN; `resamples == 0` gives a degenerate CI at the point.
 pub fn ratio_of_medians(a: &[f64], b: &[f64], opts: &Options) -> Estimate {
-    let nan = Interval { lo: f64::NAN, hi: f64::NAN };
+    let nan = Interval {
+        lo: f64::NAN,
+        hi: f64::NAN,
+    };
     if a.is_empty() || b.is_empty() {
-        return Estimate { point: f64::NAN, ci: nan };
+        return Estimate {
+            point: f64::NAN,
+            ci: nan,
+        };
     }
     let (mut buf_a, mut buf_b) = (a.to_vec(), b.to_vec());
     let point = sorted_median(&mut buf_b) / sorted_median(&mut buf_a);
@@ -64,7 +77,10 @@ pub fn ratio_of_medians(a: &[f64], b: &[f64], opts: &Options) -> Estimate {
             sorted_median(&mut buf_b) / sorted_median(&mut buf_a)
         })
         .collect();
-    let ci = percentile_interval(ratios, opts.confidence).unwrap_or(Interval { lo: point, hi: point });
+    let ci = percentile_interval(ratios, opts.confidence).unwrap_or(Interval {
+        lo: point,
+        hi: point,
+    });
     Estimate { point, ci }
 }
 
@@ -88,7 +104,10 @@ fn percentile_interval(mut stats: Vec<f64>, confidence: f64) -> Option<Interval>
     }
     stats.sort_unstable_by(f64::total_cmp);
     let half_alpha = (1.0 - confidence) / 2.0;
-    Some(Interval { lo: quantile(&stats, half_alpha), hi: quantile(&stats, 1.0 - half_alpha) })
+    Some(Interval {
+        lo: quantile(&stats, half_alpha),
+        hi: quantile(&stats, 1.0 - half_alpha),
+    })
 }
 
 #[cfg(test)]
@@ -118,17 +137,35 @@ mod tests {
     #[test]
     fn same_seed_same_interval_other_seed_other_interval() {
         let xs: Vec<f64> = (0..30).map(|i| f64::from(i * i % 17)).collect();
-        let opts = Options { resamples: 1000, ..Options::default() };
-        assert_eq!(bootstrap_ci(&xs, mean, &opts), bootstrap_ci(&xs, mean, &opts));
-        let other = Options { seed: 1, ..opts.clone() };
-        assert_ne!(bootstrap_ci(&xs, mean, &opts), bootstrap_ci(&xs, mean, &other));
+        let opts = Options {
+            resamples: 1000,
+            ..Options::default()
+        };
+        assert_eq!(
+            bootstrap_ci(&xs, mean, &opts),
+            bootstrap_ci(&xs, mean, &opts)
+        );
+        let other = Options {
+            seed: 1,
+            ..opts.clone()
+        };
+        assert_ne!(
+            bootstrap_ci(&xs, mean, &opts),
+            bootstrap_ci(&xs, mean, &other)
+        );
     }
 
     #[test]
     fn degenerate_inputs() {
         assert!(bootstrap_ci(&[], mean, &Options::default()).lo.is_nan());
-        let none = Options { resamples: 0, ..Options::default() };
-        assert_eq!(bootstrap_ci(&[1.0, 3.0], mean, &none), Interval { lo: 2.0, hi: 2.0 });
+        let none = Options {
+            resamples: 0,
+            ..Options::default()
+        };
+        assert_eq!(
+            bootstrap_ci(&[1.0, 3.0], mean, &none),
+            Interval { lo: 2.0, hi: 2.0 }
+        );
         assert!(ratio_of_medians(&[], &[1.0], &none).point.is_nan());
     }
 

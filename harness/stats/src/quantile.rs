@@ -34,8 +34,13 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
 /// `confidence`: the honest interval is wider than the data. An empty slice gives NaN bounds.
 pub fn median_ci(sorted: &[f64], confidence: f64) -> Interval {
     match (sorted.first(), sorted.last()) {
-        (Some(&lo), Some(&hi)) => quantile_ci(sorted, 0.5, confidence).unwrap_or(Interval { lo, hi }),
-        _ => Interval { lo: f64::NAN, hi: f64::NAN },
+        (Some(&lo), Some(&hi)) => {
+            quantile_ci(sorted, 0.5, confidence).unwrap_or(Interval { lo, hi })
+        }
+        _ => Interval {
+            lo: f64::NAN,
+            hi: f64::NAN,
+        },
     }
 }
 
@@ -49,7 +54,10 @@ pub fn median_ci(sorted: &[f64], confidence: f64) -> Interval {
 /// not strictly between 0 and 1.
 pub fn quantile_ci(sorted: &[f64], p: f64, confidence: f64) -> Option<Interval> {
     let (l, u) = rank_bounds(sorted.len(), p, confidence)?;
-    Some(Interval { lo: sorted[l - 1], hi: sorted[u - 1] })
+    Some(Interval {
+        lo: sorted[l - 1],
+        hi: sorted[u - 1],
+    })
 }
 
 /// Whether `n` samples can bound the `p`-quantile at `confidence`, i.e. [`quantile_ci`]
@@ -102,7 +110,8 @@ fn binomial_pmf(n: usize, k: usize, p: f64) -> f64 {
     (ln_choose + k * p.ln() + rest * (-p).ln_1p()).exp()
 }
 
-/// ln(k!): the exact product for small k, Stirling's series (error < 1e-16) from 32 on.
+/// ln(k!): the exact product for small k, Stirling's series from 32 on (truncation
+/// error below 1e-16 there).
 fn ln_factorial(k: usize) -> f64 {
     if k < 32 {
         return (2..=k).map(|i| i as f64).product::<f64>().ln();
@@ -157,7 +166,10 @@ mod tests {
     fn median_ci_of_tiny_samples_is_the_full_range() {
         // 0.5^5 = 0.031 > 0.025: no pair of order statistics of 5 samples reaches 95%.
         assert_eq!(quantile_ci(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.5, 0.95), None);
-        assert_eq!(median_ci(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95), Interval { lo: 1.0, hi: 5.0 });
+        assert_eq!(
+            median_ci(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95),
+            Interval { lo: 1.0, hi: 5.0 }
+        );
         assert_eq!(median_ci(&[3.0], 0.95), Interval { lo: 3.0, hi: 3.0 });
         // 0.5^6 = 0.0156 <= 0.025: six samples give the full range as a real 96.9% interval.
         assert_eq!(rank_bounds(6, 0.5, 0.95), Some((1, 6)));
@@ -169,7 +181,11 @@ mod tests {
         // p90: 0.9^35 = 0.02503 fails, 0.9^36 = 0.02253 passes; p99: 0.99^367 = 0.02500
         // just fails, 0.99^368 = 0.02475 passes).
         for (p, min_n) in [(0.5, 6), (0.9, 36), (0.95, 72), (0.99, 368)] {
-            assert!(!percentile_supported(min_n - 1, p, 0.95), "p{p} at n={}", min_n - 1);
+            assert!(
+                !percentile_supported(min_n - 1, p, 0.95),
+                "p{p} at n={}",
+                min_n - 1
+            );
             assert!(percentile_supported(min_n, p, 0.95), "p{p} at n={min_n}");
             // Low percentiles are bounded by the same rule from the other side.
             assert!(!percentile_supported(min_n - 1, 1.0 - p, 0.95));
@@ -178,12 +194,18 @@ mod tests {
     }
 
     #[test]
-    fn binomial_tails_stay_accurate_for_a_million_samples() {
-        // Normal approximation: 500_000 ± 1.95996 * 500 = ±980.0, so l - 1 ≈ 499_019.5 and
-        // u ≈ 500_980.5; the exact ranks must sit within one of those.
-        let (l, u) = rank_bounds(1_000_000, 0.5, 0.95).unwrap();
-        assert!((499_019..=499_021).contains(&l), "l = {l}");
-        assert_eq!(l + u, 1_000_001, "symmetric for p = 0.5");
+    fn rank_bounds_match_scipy() {
+        // l - 1 = largest k with binom.cdf(k, n, p) <= 0.025 and u = smallest k with
+        // binom.sf(k - 1, n, p) <= 0.025, from scipy.stats 1.17.1. For n = 1e6, p = 0.5:
+        // cdf(499019) = 0.024939 <= 0.025 < cdf(499020) = 0.025056.
+        for (n, p, ranks) in [
+            (500, 0.9, (436, 464)),
+            (1000, 0.99, (983, 997)),
+            (10_000, 0.999, (9983, 9997)),
+            (1_000_000, 0.5, (499_020, 500_981)),
+        ] {
+            assert_eq!(rank_bounds(n, p, 0.95), Some(ranks), "n = {n}, p = {p}");
+        }
         let total: f64 = (0..=1000).map(|k| binomial_pmf(1000, k, 0.3)).sum();
         assert!((total - 1.0).abs() < 1e-12);
     }
@@ -191,7 +213,13 @@ mod tests {
     #[test]
     fn invalid_arguments_give_none_not_a_panic() {
         let xs = [1.0; 100];
-        for (p, c) in [(0.0, 0.95), (1.0, 0.95), (f64::NAN, 0.95), (0.5, 1.0), (0.5, 0.0)] {
+        for (p, c) in [
+            (0.0, 0.95),
+            (1.0, 0.95),
+            (f64::NAN, 0.95),
+            (0.5, 1.0),
+            (0.5, 0.0),
+        ] {
             assert_eq!(quantile_ci(&xs, p, c), None);
         }
         assert!(median_ci(&[], 0.95).lo.is_nan());

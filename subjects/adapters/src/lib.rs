@@ -1,1 +1,72 @@
+//! The subjects graphbench measures.
+//!
+//! A subject takes an [`engine::Graph`] and runs it: our compiled engine, the reference
+//! interpreter, and (in later adapters) other runtimes the graph is lowered onto. The harness
+//! only sees the [`Subject`] and [`Session`] traits and the [`registry`], so adding a subject
+//! is one new file here plus one line in `registry()`: the runner does not change.
 
+mod engine_cpu;
+mod fake;
+mod reference;
+
+use anyhow::Result;
+use engine::{Graph, Tensor};
+
+pub use fake::FakeBehaviour;
+
+/// Whether a subject can run on this machine, and if not, why and how to fix it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Availability {
+    Available,
+    Unavailable { reason: String, fix: String },
+}
+
+/// Something that can execute a graph.
+pub trait Subject: Send + Sync {
+    /// The name suites use (`engine-cpu`).
+    fn name(&self) -> &str;
+    fn description(&self) -> &str;
+    /// The runtime and its version, as recorded in results (`engine 0.1.0 (avx512f)`).
+    fn version(&self) -> String;
+    fn availability(&self) -> Availability;
+    /// Prepares the graph for repeated runs with `threads` threads (load/compile time).
+    fn load(&self, graph: &Graph, threads: usize) -> Result<Box<dyn Session>>;
+}
+
+/// A loaded graph, ready to run. Outputs are host tensors, so any device work is finished
+/// (synchronised) when `run` returns.
+pub trait Session {
+    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>>;
+}
+
+/// Every subject this build knows, in the order `harness list` shows them.
+pub fn registry() -> Vec<Box<dyn Subject>> {
+    vec![
+        Box::new(engine_cpu::EngineCpu),
+        Box::new(reference::Reference),
+    ]
+}
+
+/// Finds a subject by the name a suite uses. `fake:<behaviour>` names the test double
+/// (see [`FakeBehaviour`]); it is not listed in the registry.
+pub fn find(name: &str) -> Result<Box<dyn Subject>, String> {
+    if let Some(spec) = name.strip_prefix("fake") {
+        return fake::Fake::parse(name, spec).map(|f| Box::new(f) as Box<dyn Subject>);
+    }
+    registry()
+        .into_iter()
+        .find(|s| s.name() == name)
+        .ok_or_else(|| {
+            let known: Vec<String> = registry().iter().map(|s| s.name().to_string()).collect();
+            format!("unknown subject `{name}` (known: {}, fake:<behaviour>)", known.join(", "))
+        })
+}
+
+/// Resolves a thread count: 0 means every core of this machine.
+pub fn resolve_threads(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    }
+}

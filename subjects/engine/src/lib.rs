@@ -22,6 +22,7 @@ mod error;
 mod graph;
 pub mod nn;
 pub mod ops;
+pub mod reference;
 mod shape;
 mod tensor;
 

@@ -1,0 +1,149 @@
+//! The command line: `suite`, `list`, `system`, `report` (and the hidden `worker`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::results::{Status, store};
+use crate::suite::{self, LoadOptions};
+use crate::{console, project_root, report, runner, system, worker};
+
+#[derive(Parser)]
+#[command(name = "harness", version, about = "graphbench: how fast is this inference engine, really, on this machine?")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run `suites/NAME.toml` and write results, CSV, report and plots.
+    Suite {
+        name: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// List suites and subjects (with availability, and why not).
+    List,
+    /// Print the machine information recorded with every run, as JSON.
+    System,
+    /// Re-render report.md, samples.csv and plots of a results folder from its results.json.
+    Report { dir: PathBuf },
+    /// Internal: run one measurement job read from stdin (see worker::protocol).
+    #[command(hide = true)]
+    Worker,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Run profile from configs/: quick, default or thorough.
+    #[arg(long, default_value = "default")]
+    profile: String,
+    /// Subjects to run instead of the suite's list, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    subjects: Option<Vec<String>>,
+    /// Thread count instead of the suite's list (0 = all cores).
+    #[arg(long, value_delimiter = ',')]
+    threads: Option<Vec<usize>>,
+    /// Results root.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Override a setting: measure.min_time=1s, check.atol=1e-3, workload.seed=7, ...
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+}
+
+/// Exit codes: 0 all cases ok or skipped, 1 some case failed or was invalid, 2 bad input.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Worker => return worker::child::main(),
+        Command::Suite { name, run } => run_suite(&name, run),
+        Command::List => list(),
+        Command::System => {
+            println!("{}", serde_json::to_string_pretty(&system::collect()).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { dir } => rerender(&dir),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
+fn run_suite(name: &str, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let opts = LoadOptions {
+        root: project_root(),
+        profile: args.profile,
+        sets: args.sets,
+        subjects: args.subjects,
+        threads: args.threads,
+    };
+    let suite = suite::load(name, &opts)?;
+    eprintln!(
+        "suite {}: {} cases x {} rounds ({} profile)",
+        suite.info.name,
+        suite.cases.len(),
+        suite.info.measure.rounds,
+        suite.info.profile
+    );
+    let run_opts = runner::RunOptions {
+        out: args.out,
+        command: std::env::args().collect(),
+    };
+    let (dir, results) = runner::run(&suite, &run_opts)?;
+    let written = report::render_all(&results, &dir)?;
+    console::print_summary(&results);
+    println!("\nresults: {}", dir.join("results.json").display());
+    for path in written {
+        println!("         {}", path.display());
+    }
+    let bad = results
+        .cases
+        .iter()
+        .any(|c| matches!(c.status, Status::Failed | Status::Invalid));
+    Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn list() -> anyhow::Result<ExitCode> {
+    let root = project_root();
+    println!("suites ({}):", root.join("suites").display());
+    for name in suite::available_suites(&root) {
+        let opts = LoadOptions {
+            root: root.clone(),
+            profile: "default".into(),
+            ..Default::default()
+        };
+        match suite::load(&name, &opts) {
+            Ok(s) => println!("  {name:<22} {:>4} cases  {}", s.cases.len(), s.info.description),
+            Err(e) => println!("  {name:<22} INVALID: {e}"),
+        }
+    }
+    println!("\nsubjects:");
+    for s in subjects::registry() {
+        match s.availability() {
+            subjects::Availability::Available => {
+                println!("  {:<22} available    {} — {}", s.name(), s.version(), s.description())
+            }
+            subjects::Availability::Unavailable { reason, fix } => {
+                println!("  {:<22} unavailable  {reason} (fix: {fix})", s.name())
+            }
+        }
+    }
+    println!("\nworkloads:");
+    for (kind, what) in crate::workloads::KINDS {
+        println!("  {kind:<22} {what}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rerender(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let results = store::load(dir)?;
+    let dir = if dir.is_dir() { dir.to_path_buf() } else { dir.parent().map(PathBuf::from).unwrap_or_default() };
+    for path in report::render_all(&results, &dir)? {
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

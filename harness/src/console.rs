@@ -1,0 +1,32 @@
+//! The summary table printed at the end of a run.
+
+use crate::report::format::duration;
+use crate::results::{RunResults, Status};
+
+pub fn print_summary(results: &RunResults) {
+    println!();
+    println!(
+        "{:<48} {:>9} {:>12} {:>25} {:>8} {:>6}",
+        "case", "status", "median", "95% CI", "CV", "n"
+    );
+    for case in &results.cases {
+        let status = format!("{:?}", case.status).to_lowercase();
+        match (&case.summary, case.status) {
+            (Some(s), Status::Ok | Status::Invalid) => println!(
+                "{:<48} {:>9} {:>12} {:>25} {:>7.1}% {:>6}",
+                case.id,
+                status,
+                duration(s.median_s),
+                format!("[{}, {}]", duration(s.ci_low_s), duration(s.ci_high_s)),
+                s.cv * 100.0,
+                s.n
+            ),
+            _ => println!(
+                "{:<48} {:>9}  {}",
+                case.id,
+                status,
+                case.reason.as_deref().unwrap_or("")
+            ),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The results model: what `results.json` holds. It is the source of truth; every report,
+//! CSV, plot and comparison is a function of it, never of live run state.
+//!
+//! Bump [`SCHEMA_VERSION`] on any change that an older reader would misread.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::system::SystemInfo;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunResults {
+    pub schema_version: u32,
+    /// Folder name: `<YYYYmmddTHHMMSSZ>_<machine>`.
+    pub run_id: String,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub harness: HarnessInfo,
+    pub suite: SuiteInfo,
+    pub system: SystemInfo,
+    pub subjects: Vec<SubjectInfo>,
+    pub cases: Vec<CaseResult>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HarnessInfo {
+    pub version: String,
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+    /// `dev` or `release` (cargo profile of the harness binary).
+    pub build_profile: String,
+    pub harness_opt_level: String,
+    pub engine_opt_level: String,
+    pub engine_debug_assertions: String,
+    pub rustc: String,
+    pub features: Vec<String>,
+    /// The command line that produced the run.
+    pub command: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SuiteInfo {
+    pub name: String,
+    pub description: String,
+    /// Path of the suite file, as given.
+    pub file: String,
+    /// FNV-1a 64 of the suite file's bytes: runs of a changed suite are never matched.
+    pub file_hash: String,
+    pub profile: String,
+    pub workload: String,
+    pub seed: u64,
+    pub measure: MeasurePolicy,
+    pub check: Tolerance,
+    /// `--set` overrides applied on top of the suite and profile.
+    pub overrides: Vec<String>,
+}
+
+/// How long and how often each case is measured (resolved from profile, suite and `--set`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeasurePolicy {
+    pub warmup: Warmup,
+    /// Cap on `auto` warm-up time, seconds.
+    pub max_warmup_s: f64,
+    pub min_iterations: u64,
+    pub min_time_s: f64,
+    pub max_time_s: f64,
+    /// Iterations shorter than this are timed in batches (samples of at least this length).
+    pub min_sample_time_s: f64,
+    /// Each case runs in this many interleaved rounds, each in a fresh worker.
+    pub rounds: u32,
+    /// A worker running longer than this is killed and its case marked failed.
+    pub timeout_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warmup {
+    /// Until the median of the last 5 iterations moves less than 2% (capped by max_warmup_s).
+    Auto,
+    Iterations(u64),
+    Seconds(f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tolerance {
+    pub atol: f64,
+    pub rtol: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SubjectInfo {
+    pub name: String,
+    pub version: String,
+    pub available: bool,
+    pub reason: Option<String>,
+    pub fix: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Measured and within tolerance.
+    Ok,
+    /// Not run: the subject is unavailable here.
+    Skipped,
+    /// The worker crashed, timed out, or reported an error.
+    Failed,
+    /// Measured, but outputs are outside tolerance: never ranked.
+    Invalid,
+    /// Rounds still to run (only seen in the results of an interrupted run).
+    Pending,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// `scenario/param=value,.../subject/threads=N`, unique in a run.
+    pub id: String,
+    pub scenario: String,
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub subject: String,
+    /// Threads asked for (0 = all cores) and what that resolved to.
+    pub threads: usize,
+    pub threads_resolved: usize,
+    pub status: Status,
+    /// Why a case is skipped, failed or invalid.
+    pub reason: Option<String>,
+    /// Items one iteration processes (batch size, or elements), for throughput.
+    pub items_per_iteration: u64,
+    /// Floating-point operations of one iteration, counted from the graph.
+    pub flops: u64,
+    /// Load/compile time of each round's worker.
+    pub load_s: Vec<f64>,
+    /// Latency of the first run after load, per round (cold).
+    pub first_run_s: Vec<f64>,
+    pub parity: Option<ParityResult>,
+    pub rounds: Vec<RoundResult>,
+    /// Every measured per-iteration time, in seconds, in order (all rounds).
+    pub samples_s: Vec<f64>,
+    pub summary: Option<CaseSummary>,
+    pub peak_rss_bytes: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ParityResult {
+    pub max_abs_err: f64,
+    pub max_rel_err: f64,
+    pub mismatches: u64,
+    pub atol: f64,
+    pub rtol: f64,
+}
+
+/// One worker's measurement of a case.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RoundResult {
+    pub round: u32,
+    pub warmup_iterations: u64,
+    pub warmup_s: f64,
+    /// Whether `auto` warm-up reached a steady state before its cap.
+    pub warmup_converged: bool,
+    pub iterations_per_sample: u64,
+    pub samples: usize,
+    /// Wall time of the measurement phase (timing overhead included).
+    pub measure_wall_s: f64,
+    pub iterations: u64,
+    pub median_s: f64,
+    /// Per-iteration cost of the timing loop itself, measured with an empty body.
+    pub timer_overhead_s: f64,
+}
+
+/// Statistics of `samples_s` (see the `stats` crate for the definitions).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub n: usize,
+    pub median_s: f64,
+    /// Distribution-free confidence interval of the median.
+    pub ci_low_s: f64,
+    pub ci_high_s: f64,
+    pub confidence: f64,
+    pub mean_s: f64,
+    /// Bootstrap confidence interval of the mean.
+    pub mean_ci_low_s: f64,
+    pub mean_ci_high_s: f64,
+    pub min_s: f64,
+    pub max_s: f64,
+    /// Sample standard deviation (n - 1).
+    pub std_s: f64,
+    pub cv: f64,
+    /// `None` where the sample count cannot support that percentile.
+    pub p50_s: Option<f64>,
+    pub p90_s: Option<f64>,
+    pub p95_s: Option<f64>,
+    pub p99_s: Option<f64>,
+    pub outliers: stats::Outliers,
+    /// Iterations per second over the measured wall time of all rounds.
+    pub throughput_per_s: f64,
+    /// Items (batch elements) per second over wall time.
+    pub items_per_s: f64,
+    /// Achieved GFLOP/s at the median.
+    pub gflops: Option<f64>,
+    /// Spread of the per-round medians, (max - min) / median: the run's own noise estimate.
+    pub round_spread: Option<f64>,
+}

@@ -1,0 +1,47 @@
+//! Case statistics from raw samples: the one place where `CaseSummary` is computed.
+
+use super::{CaseResult, CaseSummary};
+
+pub fn summarize_case(case: &CaseResult) -> Option<CaseSummary> {
+    let opts = stats::Options::default();
+    let s = stats::summarize(&case.samples_s, &opts)?;
+    let percentile = |p: f64| {
+        s.percentiles
+            .iter()
+            .find(|q| (q.p - p).abs() < 1e-9)
+            .and_then(|q| q.value)
+    };
+    let wall: f64 = case.rounds.iter().map(|r| r.measure_wall_s).sum();
+    let iterations: u64 = case.rounds.iter().map(|r| r.iterations).sum();
+    let throughput = if wall > 0.0 { iterations as f64 / wall } else { 0.0 };
+    let medians: Vec<f64> = case.rounds.iter().map(|r| r.median_s).collect();
+    let round_spread = (medians.len() >= 2).then(|| {
+        let (lo, hi) = medians
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &m| (lo.min(m), hi.max(m)));
+        (hi - lo) / s.median
+    });
+    Some(CaseSummary {
+        n: s.n,
+        median_s: s.median,
+        ci_low_s: s.median_ci.lo,
+        ci_high_s: s.median_ci.hi,
+        confidence: s.confidence,
+        mean_s: s.mean,
+        mean_ci_low_s: s.mean_ci.lo,
+        mean_ci_high_s: s.mean_ci.hi,
+        min_s: s.min,
+        max_s: s.max,
+        std_s: s.std_dev,
+        cv: if s.cv.is_finite() { s.cv } else { 0.0 },
+        p50_s: percentile(0.5),
+        p90_s: percentile(0.9),
+        p95_s: percentile(0.95),
+        p99_s: percentile(0.99),
+        outliers: s.outliers,
+        throughput_per_s: throughput,
+        items_per_s: throughput * case.items_per_iteration as f64,
+        gflops: (case.flops > 0 && s.median > 0.0).then(|| case.flops as f64 / s.median / 1e9),
+        round_spread,
+    })
+}

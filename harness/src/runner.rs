@@ -1,0 +1,315 @@
+//! Runs a resolved suite: references once per workload instance, then every case in
+//! interleaved rounds of fresh workers, persisting after each worker.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::results::{
+    CaseResult, MeasurePolicy, ParityResult, RoundResult, RunResults, Status, SubjectInfo, store, summarize_case,
+    timestamp, Tolerance,
+};
+use crate::suite::ResolvedSuite;
+use crate::worker::{Job, Message, WorkerOutcome, run_worker};
+use crate::{environment, system, tensorfile, workloads};
+
+pub struct RunOptions {
+    /// Results root; the run goes to `<out>/<suite>/<stamp>_<machine>/`.
+    pub out: PathBuf,
+    /// The command line, recorded in the results.
+    pub command: Vec<String>,
+}
+
+/// Runs every case; returns the run folder and its results. Failed cases are recorded, not
+/// returned as errors: only I/O problems with the results folder stop a run.
+pub fn run(suite: &ResolvedSuite, opts: &RunOptions) -> Result<(PathBuf, RunResults)> {
+    let (stamp, started_at) = timestamp::now_utc();
+    let system = system::collect();
+    let dir = store::create_run_dir(&opts.out, &suite.info.name, &stamp, &system.machine_slug())?;
+    let subjects = subject_infos(&suite.subjects);
+    let mut results = RunResults {
+        schema_version: crate::results::SCHEMA_VERSION,
+        run_id: dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        started_at,
+        finished_at: None,
+        harness: environment::harness_info(&opts.command),
+        suite: suite.info.clone(),
+        system,
+        cases: suite.cases.iter().map(|c| initial_case(c, &subjects)).collect(),
+        subjects,
+    };
+    store::save(&dir, &results)?;
+
+    let scratch = tempfile::tempdir().context("creating a scratch folder for reference outputs")?;
+    let references = prepare_references(suite, &mut results, scratch.path());
+    store::save(&dir, &results)?;
+
+    let rounds = suite.info.measure.rounds;
+    let budget = round_budget(&suite.info.measure);
+    let timeout = Duration::from_secs_f64(suite.info.measure.timeout_s);
+    let pending = |r: &RunResults| r.cases.iter().filter(|c| c.status == Status::Pending).count();
+    let progress = progress_bar((pending(&results) * rounds as usize) as u64);
+    for round in 0..rounds {
+        let mut order: Vec<usize> = (0..suite.cases.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            if results.cases[i].status != Status::Pending {
+                continue;
+            }
+            let spec = &suite.cases[i];
+            progress.set_message(spec.id.clone());
+            let job = Job {
+                case_id: spec.id.clone(),
+                workload: spec.workload.clone(),
+                subject: spec.subject.clone(),
+                threads: spec.threads,
+                round,
+                budget: budget.clone(),
+                reference: references[&workload_key(&spec.workload)].clone(),
+                tolerance: suite.info.check,
+            };
+            let outcome = run_worker(&job, timeout);
+            merge(&mut results.cases[i], round, outcome, suite.info.check);
+            store::save(&dir, &results)?;
+            progress.inc(1);
+        }
+    }
+    progress.finish_and_clear();
+
+    for case in &mut results.cases {
+        finish_case(case);
+    }
+    results.finished_at = Some(timestamp::now_utc().1);
+    store::save(&dir, &results)?;
+    Ok((dir, results))
+}
+
+fn subject_infos(names: &[String]) -> Vec<SubjectInfo> {
+    names
+        .iter()
+        .map(|name| match subjects::find(name) {
+            Ok(s) => match s.availability() {
+                subjects::Availability::Available => SubjectInfo {
+                    name: name.clone(),
+                    version: s.version(),
+                    available: true,
+                    reason: None,
+                    fix: None,
+                },
+                subjects::Availability::Unavailable { reason, fix } => SubjectInfo {
+                    name: name.clone(),
+                    version: s.version(),
+                    available: false,
+                    reason: Some(reason),
+                    fix: Some(fix),
+                },
+            },
+            Err(e) => SubjectInfo {
+                name: name.clone(),
+                version: String::new(),
+                available: false,
+                reason: Some(e),
+                fix: None,
+            },
+        })
+        .collect()
+}
+
+fn initial_case(spec: &crate::suite::CaseSpec, subjects: &[SubjectInfo]) -> CaseResult {
+    let info = subjects.iter().find(|s| s.name == spec.subject);
+    let skip = info.filter(|s| !s.available).map(|s| {
+        let reason = s.reason.clone().unwrap_or_default();
+        match &s.fix {
+            Some(fix) => format!("{reason} (fix: {fix})"),
+            None => reason,
+        }
+    });
+    CaseResult {
+        id: spec.id.clone(),
+        scenario: spec.scenario.clone(),
+        params: spec.workload.params.clone(),
+        subject: spec.subject.clone(),
+        threads: spec.threads,
+        threads_resolved: subjects::resolve_threads(spec.threads),
+        status: if skip.is_some() { Status::Skipped } else { Status::Pending },
+        reason: skip,
+        items_per_iteration: 0,
+        flops: 0,
+        load_s: Vec::new(),
+        first_run_s: Vec::new(),
+        parity: None,
+        rounds: Vec::new(),
+        samples_s: Vec::new(),
+        summary: None,
+        peak_rss_bytes: None,
+    }
+}
+
+fn workload_key(spec: &workloads::WorkloadSpec) -> String {
+    serde_json::to_string(spec).unwrap_or_default()
+}
+
+/// Builds each distinct workload once and writes its reference outputs; cases whose
+/// workload cannot be built or referenced fail here with the reason.
+fn prepare_references(suite: &ResolvedSuite, results: &mut RunResults, scratch: &Path) -> HashMap<String, PathBuf> {
+    let mut paths = HashMap::new();
+    let mut failures: HashMap<String, String> = HashMap::new();
+    let mut facts: HashMap<String, (u64, u64)> = HashMap::new();
+    for spec in &suite.cases {
+        let key = workload_key(&spec.workload);
+        if paths.contains_key(&key) || failures.contains_key(&key) {
+            continue;
+        }
+        let path = scratch.join(format!("reference-{}.safetensors", paths.len() + failures.len()));
+        match reference_outputs(&spec.workload, &path) {
+            Ok(f) => {
+                facts.insert(key.clone(), f);
+                paths.insert(key, path);
+            }
+            Err(e) => {
+                failures.insert(key, format!("{e:#}"));
+            }
+        }
+    }
+    for (spec, case) in suite.cases.iter().zip(&mut results.cases) {
+        let key = workload_key(&spec.workload);
+        if let Some(&(items, flops)) = facts.get(&key) {
+            case.items_per_iteration = items;
+            case.flops = flops;
+        }
+        if let Some(why) = failures.get(&key) {
+            case.status = Status::Failed;
+            case.reason = Some(format!("reference: {why}"));
+        }
+    }
+    paths
+}
+
+/// Returns (items per iteration, FLOPs per iteration).
+fn reference_outputs(spec: &workloads::WorkloadSpec, path: &Path) -> Result<(u64, u64)> {
+    let w = workloads::build(spec)?;
+    let outputs = engine::reference::run(&w.graph, &w.inputs).context("running the reference interpreter")?;
+    tensorfile::write(path, &outputs)?;
+    let bindings = w.graph.bind_inputs(&w.inputs)?;
+    let flops = w.graph.flops(&w.graph.concrete_shapes(&bindings)?);
+    Ok((w.items_per_iteration, flops))
+}
+
+/// Each round gets an equal share of the time and iteration budget.
+fn round_budget(m: &MeasurePolicy) -> MeasurePolicy {
+    let r = m.rounds as f64;
+    MeasurePolicy {
+        min_iterations: m.min_iterations.div_ceil(m.rounds as u64),
+        min_time_s: m.min_time_s / r,
+        max_time_s: m.max_time_s / r,
+        ..m.clone()
+    }
+}
+
+fn merge(case: &mut CaseResult, round: u32, outcome: WorkerOutcome, tol: Tolerance) {
+    let mut r = RoundResult {
+        round,
+        warmup_iterations: 0,
+        warmup_s: 0.0,
+        warmup_converged: false,
+        iterations_per_sample: 0,
+        samples: 0,
+        measure_wall_s: 0.0,
+        iterations: 0,
+        median_s: 0.0,
+        timer_overhead_s: 0.0,
+    };
+    let mut samples = Vec::new();
+    let mut finished = false;
+    for m in outcome.messages {
+        match m {
+            Message::Loaded { load_s } => case.load_s.push(load_s),
+            Message::FirstRun { latency_s } => case.first_run_s.push(latency_s),
+            Message::Parity {
+                max_abs_err,
+                max_rel_err,
+                mismatches,
+            } => {
+                let worst = case.parity.get_or_insert(ParityResult {
+                    max_abs_err: 0.0,
+                    max_rel_err: 0.0,
+                    mismatches: 0,
+                    atol: tol.atol,
+                    rtol: tol.rtol,
+                });
+                worst.max_abs_err = worst.max_abs_err.max(max_abs_err);
+                worst.max_rel_err = worst.max_rel_err.max(max_rel_err);
+                worst.mismatches = worst.mismatches.max(mismatches);
+            }
+            Message::Warmup {
+                iterations,
+                seconds,
+                converged,
+            } => {
+                r.warmup_iterations = iterations;
+                r.warmup_s = seconds;
+                r.warmup_converged = converged;
+            }
+            Message::Samples {
+                iterations_per_sample,
+                samples_s,
+            } => {
+                r.iterations_per_sample = iterations_per_sample;
+                samples.extend(samples_s);
+            }
+            Message::Done {
+                measure_wall_s,
+                iterations,
+                timer_overhead_s,
+                peak_rss_bytes,
+            } => {
+                r.measure_wall_s = measure_wall_s;
+                r.iterations = iterations;
+                r.timer_overhead_s = timer_overhead_s;
+                case.peak_rss_bytes = case.peak_rss_bytes.max(peak_rss_bytes);
+                finished = true;
+            }
+            Message::Error { .. } => {}
+        }
+    }
+    if finished && !samples.is_empty() {
+        let mut sorted = samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        r.samples = samples.len();
+        r.median_s = stats::quantile(&sorted, 0.5);
+        case.samples_s.extend(samples);
+        case.rounds.push(r);
+    }
+    if let Some(why) = outcome.failure {
+        case.status = Status::Failed;
+        case.reason = Some(format!("round {round}: {why}"));
+    }
+}
+
+/// Turns a measured case into `ok` or `invalid` and computes its statistics.
+fn finish_case(case: &mut CaseResult) {
+    if case.status == Status::Pending {
+        let mismatches = case.parity.as_ref().map_or(0, |p| p.mismatches);
+        if mismatches > 0 {
+            case.status = Status::Invalid;
+            case.reason = Some(format!("{mismatches} output elements outside tolerance"));
+        } else {
+            case.status = Status::Ok;
+        }
+    }
+    case.summary = summarize_case(case);
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} workers, ETA {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}

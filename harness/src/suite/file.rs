@@ -1,0 +1,139 @@
+//! Suite and profile files as written: serde structs, unknown keys rejected, no I/O and no
+//! cross-checks (those happen in `resolve`).
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::values::{Seconds, WarmupSpec};
+
+/// `suites/NAME.toml`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    pub suite: SuiteSection,
+    pub workload: WorkloadSection,
+    /// `[[scenario]]` tables; a suite without one has a single scenario named `default`.
+    #[serde(default, rename = "scenario")]
+    pub scenarios: Vec<ScenarioSection>,
+    pub subjects: SubjectsSection,
+    #[serde(default)]
+    pub measure: MeasureSection,
+    #[serde(default)]
+    pub check: CheckSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteSection {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSection {
+    /// Which graph to build (`elementwise`, `linear`, ...).
+    pub kind: Spanned<String>,
+    /// Seed of the synthetic inputs and weights.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Parameters every scenario starts from.
+    #[serde(default)]
+    pub params: SpannedTable,
+}
+
+/// A table whose values remember where they were written.
+pub type SpannedTable = toml::map::Map<String, Spanned<toml::Value>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSection {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Parameters that override the workload's for this scenario.
+    #[serde(default)]
+    pub params: SpannedTable,
+    /// `param = [values...]`: the scenario runs the cartesian product.
+    #[serde(default)]
+    pub sweep: SpannedTable,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectsSection {
+    pub run: Spanned<Vec<Spanned<String>>>,
+    /// Thread counts, each a positive integer or `"all"`; default `[1]`.
+    #[serde(default)]
+    pub threads: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+}
+
+/// Measurement policy; every field optional so profile, suite and `--set` layer.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureSection {
+    pub warmup: Option<WarmupSpec>,
+    pub max_warmup: Option<Seconds>,
+    pub min_iterations: Option<u64>,
+    pub min_time: Option<Seconds>,
+    pub max_time: Option<Seconds>,
+    pub min_sample_time: Option<Seconds>,
+    pub rounds: Option<u32>,
+    pub timeout: Option<Seconds>,
+}
+
+impl MeasureSection {
+    /// Fields set in `over` replace those in `self`.
+    pub fn layer(self, over: MeasureSection) -> MeasureSection {
+        MeasureSection {
+            warmup: over.warmup.or(self.warmup),
+            max_warmup: over.max_warmup.or(self.max_warmup),
+            min_iterations: over.min_iterations.or(self.min_iterations),
+            min_time: over.min_time.or(self.min_time),
+            max_time: over.max_time.or(self.max_time),
+            min_sample_time: over.min_sample_time.or(self.min_sample_time),
+            rounds: over.rounds.or(self.rounds),
+            timeout: over.timeout.or(self.timeout),
+        }
+    }
+}
+
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSection {
+    pub atol: Option<f64>,
+    pub rtol: Option<f64>,
+}
+
+/// `configs/PROFILE.toml`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFile {
+    #[serde(default)]
+    pub description: String,
+    pub measure: MeasureSection,
+    #[serde(default)]
+    pub check: CheckSection,
+}
+
+/// What `--set key=value` may change, as a TOML document built from the pairs.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    #[serde(default)]
+    pub measure: MeasureSection,
+    #[serde(default)]
+    pub check: CheckSection,
+    #[serde(default)]
+    pub workload: WorkloadOverrides,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadOverrides {
+    pub seed: Option<u64>,
+    /// Parameters forced on every scenario (they also replace a sweep over that key).
+    #[serde(default)]
+    pub params: toml::Table,
+}

@@ -1,0 +1,231 @@
+//! The worker side: load the subject, check its outputs, warm up, measure, report.
+
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use engine::Parity;
+
+use super::protocol::{Job, Message};
+use crate::results::{MeasurePolicy, Warmup};
+use crate::{tensorfile, workloads};
+
+/// Samples are streamed in chunks of this many, so a killed worker loses little.
+const CHUNK: usize = 256;
+/// `auto` warm-up: the window whose median must settle, and how much it may still move.
+const WINDOW: usize = 5;
+const SETTLED: f64 = 0.02;
+/// `auto` warm-up runs at least this long (CPU frequency and caches settle).
+const MIN_AUTO_WARMUP: Duration = Duration::from_millis(50);
+
+/// Entry point of `harness worker`: reads the job from stdin, reports on stdout.
+pub fn main() -> ExitCode {
+    let mut input = String::new();
+    let job: Job = match std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(anyhow::Error::from)
+        .and_then(|_| serde_json::from_str(&input).context("parsing the job"))
+    {
+        Ok(job) => job,
+        Err(e) => {
+            send(&Message::Error {
+                stage: "job".into(),
+                message: format!("{e:#}"),
+            });
+            return ExitCode::from(2);
+        }
+    };
+    let mut stage = "build";
+    match run(&job, &mut stage) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            send(&Message::Error {
+                stage: stage.into(),
+                message: format!("{e:#}"),
+            });
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn send(message: &Message) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe means the parent is gone; nothing useful is left to do with the error.
+    let _ = serde_json::to_writer(&mut out, message);
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
+}
+
+fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
+    let workload = workloads::build(&job.workload)?;
+    *stage = "reference";
+    let reference = tensorfile::read(&job.reference)?;
+    *stage = "load";
+    let subject = subjects::find(&job.subject).map_err(anyhow::Error::msg)?;
+    let t = Instant::now();
+    let mut session = subject.load(&workload.graph, job.threads)?;
+    send(&Message::Loaded {
+        load_s: t.elapsed().as_secs_f64(),
+    });
+
+    *stage = "first run";
+    let inputs = &workload.inputs;
+    let t = Instant::now();
+    let outputs = session.run(inputs)?;
+    let first = t.elapsed();
+    send(&Message::FirstRun {
+        latency_s: first.as_secs_f64(),
+    });
+
+    *stage = "parity";
+    let parity = Parity::of(&outputs, &reference, job.tolerance.atol, job.tolerance.rtol)?;
+    drop(outputs);
+    send(&Message::Parity {
+        max_abs_err: finite(parity.max_abs_err),
+        max_rel_err: finite(parity.max_rel_err),
+        mismatches: parity.mismatches as u64,
+    });
+
+    *stage = "warmup";
+    let mut body = || session.run(black_box(inputs)).map(drop);
+    let (warm, estimate) = warm_up(&mut body, &job.budget, first)?;
+    send(&warm);
+
+    *stage = "measure";
+    let per_sample = (job.budget.min_sample_time_s / estimate.as_secs_f64().max(1e-9)).ceil();
+    let k = (per_sample as u64).max(1);
+    let done = measure(&mut body, k, &job.budget)?;
+    send(&done);
+    Ok(())
+}
+
+/// JSON has no NaN or infinity: report the largest finite value instead.
+fn finite(x: f64) -> f64 {
+    if x.is_finite() { x } else { f64::MAX }
+}
+
+/// Warms up as the policy says; returns the `warmup` message and an estimate of one run.
+fn warm_up(
+    body: &mut impl FnMut() -> Result<()>,
+    policy: &MeasurePolicy,
+    first: Duration,
+) -> Result<(Message, Duration)> {
+    let start = Instant::now();
+    let mut times: Vec<Duration> = Vec::new();
+    let mut converged = true;
+    loop {
+        let done = match policy.warmup {
+            Warmup::Iterations(n) => times.len() as u64 >= n,
+            Warmup::Seconds(s) => start.elapsed().as_secs_f64() >= s,
+            Warmup::Auto => {
+                if start.elapsed().as_secs_f64() >= policy.max_warmup_s {
+                    converged = settled(&times);
+                    true
+                } else {
+                    start.elapsed() >= MIN_AUTO_WARMUP && settled(&times)
+                }
+            }
+        };
+        if done {
+            break;
+        }
+        let t = Instant::now();
+        body()?;
+        times.push(t.elapsed());
+    }
+    let recent = &times[times.len().saturating_sub(WINDOW)..];
+    let estimate = if recent.is_empty() { first } else { median(recent) };
+    let message = Message::Warmup {
+        iterations: times.len() as u64,
+        seconds: start.elapsed().as_secs_f64(),
+        converged,
+    };
+    Ok((message, estimate))
+}
+
+/// Whether the median of the last window is within `SETTLED` of the window before it.
+fn settled(times: &[Duration]) -> bool {
+    if times.len() < 2 * WINDOW {
+        return false;
+    }
+    let n = times.len();
+    let last = median(&times[n - WINDOW..]).as_secs_f64();
+    let prev = median(&times[n - 2 * WINDOW..n - WINDOW]).as_secs_f64();
+    prev > 0.0 && ((last - prev) / prev).abs() <= SETTLED
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+/// Times `k` runs per sample until the budget is met, streaming samples; then measures the
+/// timing loop's own cost with an empty body.
+fn measure(body: &mut impl FnMut() -> Result<()>, k: u64, budget: &MeasurePolicy) -> Result<Message> {
+    let start = Instant::now();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let (mut samples, mut iterations) = (0u64, 0u64);
+    loop {
+        chunk.push(time_batch(body, k)?);
+        samples += 1;
+        iterations += k;
+        if chunk.len() == CHUNK {
+            flush(&mut chunk, k);
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        let enough = samples >= budget.min_iterations && elapsed >= budget.min_time_s;
+        if enough || elapsed >= budget.max_time_s {
+            break;
+        }
+    }
+    let measure_wall_s = start.elapsed().as_secs_f64();
+    flush(&mut chunk, k);
+
+    let mut empty = || Ok(());
+    let overhead: Vec<f64> = (0..101).map(|_| time_batch(&mut empty, k)).collect::<Result<_>>()?;
+    let mut overhead = overhead;
+    overhead.sort_by(f64::total_cmp);
+    Ok(Message::Done {
+        measure_wall_s,
+        iterations,
+        timer_overhead_s: overhead[overhead.len() / 2],
+        peak_rss_bytes: peak_rss_bytes(),
+    })
+}
+
+/// Seconds per iteration over a batch of `k` iterations.
+#[inline(never)]
+fn time_batch(body: &mut impl FnMut() -> Result<()>, k: u64) -> Result<f64> {
+    let t = Instant::now();
+    for _ in 0..k {
+        black_box(body()?);
+    }
+    Ok(t.elapsed().as_secs_f64() / k as f64)
+}
+
+fn flush(chunk: &mut Vec<f64>, k: u64) {
+    if !chunk.is_empty() {
+        send(&Message::Samples {
+            iterations_per_sample: k,
+            samples_s: std::mem::take(chunk),
+        });
+    }
+}
+
+/// Peak resident set size of this process.
+fn peak_rss_bytes() -> Option<u64> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage writes a full rusage struct into the pointer on success.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: rc == 0, so the struct was written.
+    let max = unsafe { usage.assume_init() }.ru_maxrss as u64;
+    // Linux reports kilobytes, macOS bytes.
+    Some(if cfg!(target_os = "macos") { max } else { max * 1024 })
+}
+

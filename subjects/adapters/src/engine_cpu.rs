@@ -1,0 +1,36 @@
+//! `engine-cpu`: our compiler (fusion, prepacked weights, memory plan) and CPU kernels.
+
+use anyhow::Result;
+use engine::{CompileOptions, Executable, Graph, Tensor};
+
+use crate::{Availability, Session, Subject};
+
+pub struct EngineCpu;
+
+impl Subject for EngineCpu {
+    fn name(&self) -> &str {
+        "engine-cpu"
+    }
+    fn description(&self) -> &str {
+        "graphbench engine, compiled for the CPU"
+    }
+    fn version(&self) -> String {
+        format!("engine {} ({})", env!("CARGO_PKG_VERSION"), engine::cpu_isa())
+    }
+    fn availability(&self) -> Availability {
+        Availability::Available
+    }
+    fn load(&self, graph: &Graph, threads: usize) -> Result<Box<dyn Session>> {
+        let options = CompileOptions {
+            threads: crate::resolve_threads(threads),
+            ..CompileOptions::default()
+        };
+        Ok(Box::new(engine::compile(graph, &options)?))
+    }
+}
+
+impl Session for Executable {
+    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        Ok(Executable::run(self, inputs)?)
+    }
+}

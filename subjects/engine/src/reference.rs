@@ -1,0 +1,258 @@
+//! The reference interpreter: the correctness oracle for every subject.
+//!
+//! Plain loops that share nothing with an optimised path. Every value is held in f64: inputs
+//! and constants are converted on the way in, sums accumulate in f64, and a value is converted
+//! to its node's dtype (f32 or i64) only when it leaves as a graph output. It runs any graph
+//! that validates, the compiler's fused `Elementwise` and `MatMulEpilogue` nodes included, so a
+//! compiled graph can be checked against the graph it was compiled from.
+//!
+//! i64 values are held in f64 too, so they are exact up to 2^53 in magnitude.
+
+use crate::ops::{ElementwiseProgram, Op, ReduceOp};
+use crate::{DType, Data, Error, Graph, Result, Tensor, strides};
+
+/// Runs `graph` on `inputs` (in the order the inputs were declared) and returns its outputs.
+///
+/// Fails with [`Error::Graph`] for a wrong number of inputs or an invalid graph, and with
+/// [`Error::BadInput`] naming the input whose dtype or shape does not match its declaration.
+pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    graph.validate()?;
+    let bindings = graph.bind_inputs(inputs)?;
+    let shapes = graph.concrete_shapes(&bindings)?;
+    let nodes = graph.nodes();
+
+    // The last node that reads each value, so intermediates are dropped once they are dead.
+    let mut last_use = vec![0; nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        for v in &node.inputs {
+            last_use[v.0] = i;
+        }
+    }
+    for v in graph.outputs() {
+        last_use[v.0] = usize::MAX;
+    }
+
+    let mut values: Vec<Option<Vec<f64>>> = vec![None; nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        let out = match &node.op {
+            Op::Input { .. } => {
+                let k = (graph.inputs().iter().position(|v| v.0 == i))
+                    .expect("`validate` checks that every input node is declared");
+                inputs[k].to_f64_vec()
+            }
+            Op::Constant(tensor) => tensor.to_f64_vec(),
+            op => {
+                let ins: Vec<Operand> = node
+                    .inputs
+                    .iter()
+                    .map(|v| Operand {
+                        data: values[v.0].as_deref().expect(
+                            "inputs come first (`validate`) and are dropped after their last reader",
+                        ),
+                        dims: &shapes[v.0],
+                    })
+                    .collect();
+                eval(op, &ins, &shapes[i])
+            }
+        };
+        let expected = numel(&shapes[i]);
+        if out.len() != expected {
+            return Err(Error::Graph {
+                graph: graph.name().into(),
+                why: format!(
+                    "node {i} ({}) produced {} elements for shape {:?} ({expected} elements)",
+                    node.op.name(),
+                    out.len(),
+                    shapes[i]
+                ),
+            });
+        }
+        values[i] = Some(out);
+        for v in &node.inputs {
+            if last_use[v.0] == i {
+                values[v.0] = None;
+            }
+        }
+    }
+
+    graph
+        .outputs()
+        .iter()
+        .map(|&v| {
+            let data = values[v.0].as_deref().expect("outputs are never dropped");
+            let data = match graph.dtype(v) {
+                DType::F32 => Data::F32(data.iter().map(|&x| x as f32).collect()),
+                DType::I64 => Data::I64(data.iter().map(|&x| x as i64).collect()),
+            };
+            Tensor::new(&shapes[v.0], data)
+        })
+        .collect()
+}
+
+/// An evaluated node input: row-major f64 elements and concrete dims.
+struct Operand<'a> {
+    data: &'a [f64],
+    dims: &'a [usize],
+}
+
+impl Operand<'_> {
+    /// This operand broadcast to `dims` (numpy rules), materialised row-major.
+    fn broadcast_to(&self, dims: &[usize]) -> Vec<f64> {
+        gather(self.data, dims, &broadcast_strides(self.dims, dims))
+    }
+}
+
+/// Computes one node that is not a source, given its evaluated inputs and its output dims.
+fn eval(op: &Op, ins: &[Operand], out: &[usize]) -> Vec<f64> {
+    match op {
+        Op::Input { .. } | Op::Constant(_) => unreachable!("`run` reads sources itself"),
+        Op::Unary(u) => ins[0].data.iter().map(|&x| u.eval_f64(x)).collect(),
+        Op::Binary(b) => {
+            let (x, y) = (ins[0].broadcast_to(out), ins[1].broadcast_to(out));
+            x.iter().zip(&y).map(|(&x, &y)| b.eval_f64(x, y)).collect()
+        }
+        Op::Elementwise(program) => {
+            let args: Vec<Vec<f64>> = ins.iter().map(|x| x.broadcast_to(out)).collect();
+            elementwise(program, &args, numel(out))
+        }
+        Op::MatMul => matmul(&ins[0], &ins[1], out),
+        Op::MatMulEpilogue(program) => {
+            // Register 0 is the matmul result; the node's inputs after `a` and `b` follow.
+            let mut args = vec![matmul(&ins[0], &ins[1], out)];
+            args.extend(ins[2..].iter().map(|x| x.broadcast_to(out)));
+            elementwise(program, &args, numel(out))
+        }
+        Op::Transpose { perm } => {
+            // Output axis `i` walks input axis `perm[i]`.
+            let in_strides = strides(ins[0].dims);
+            let walk: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
+            gather(ins[0].data, out, &walk)
+        }
+        // Row-major data is unchanged by a reshape.
+        Op::Reshape { .. } => ins[0].data.to_vec(),
+        Op::BroadcastTo { .. } => ins[0].broadcast_to(out),
+        Op::Reduce { op, axes, .. } => reduce(*op, &ins[0], axes),
+        Op::Cast { to } => match to {
+            // numpy's `astype(int64)`: truncate toward zero.
+            DType::I64 => ins[0].data.iter().map(|x| x.trunc()).collect(),
+            DType::F32 => ins[0].data.to_vec(),
+        },
+    }
+}
+
+/// Runs a fused element-wise program once per element; `args[r]` holds register `r` for
+/// every element, already broadcast to the output.
+fn elementwise(program: &ElementwiseProgram, args: &[Vec<f64>], n: usize) -> Vec<f64> {
+    let mut element = vec![0.0; args.len()];
+    let mut regs = Vec::new();
+    (0..n)
+        .map(|e| {
+            for (slot, arg) in element.iter_mut().zip(args) {
+                *slot = arg[e];
+            }
+            program.eval_f64(&element, &mut regs)
+        })
+        .collect()
+}
+
+/// `[..., m, k] @ [..., k, n]`: both operands broadcast to the output's batch dims, then one
+/// dot product per output element, accumulated in f64.
+fn matmul(a: &Operand, b: &Operand, out: &[usize]) -> Vec<f64> {
+    let rank = out.len();
+    let (m, n) = (out[rank - 2], out[rank - 1]);
+    let k = a.dims[a.dims.len() - 1];
+    let batch = &out[..rank - 2];
+    let a = a.broadcast_to(&[batch, &[m, k]].concat());
+    let b = b.broadcast_to(&[batch, &[k, n]].concat());
+    let mut c = vec![0.0; numel(out)];
+    for i in 0..numel(batch) {
+        let a = &a[i * m * k..][..m * k];
+        let b = &b[i * k * n..][..k * n];
+        let c = &mut c[i * m * n..][..m * n];
+        for row in 0..m {
+            for col in 0..n {
+                c[row * n + col] = (0..k).map(|p| a[row * k + p] * b[p * n + col]).sum();
+            }
+        }
+    }
+    c
+}
+
+/// Reduces over `axes`. The output holds the kept axes in order, which is the same row-major
+/// data whether or not the reduced axes are kept as size 1.
+fn reduce(op: ReduceOp, x: &Operand, axes: &[usize]) -> Vec<f64> {
+    let kept: Vec<usize> = (0..x.dims.len())
+        .map(|k| if axes.contains(&k) { 1 } else { x.dims[k] })
+        .collect();
+    // Walking the input with these strides gives each element's output slot.
+    let mut slot_strides = strides(&kept);
+    for &a in axes {
+        slot_strides[a] = 0;
+    }
+    let init = match op {
+        ReduceOp::Max => f64::NEG_INFINITY,
+        ReduceOp::Sum | ReduceOp::Mean => 0.0,
+    };
+    let mut acc = vec![init; numel(&kept)];
+    for (&v, slot) in x.data.iter().zip(strided_offsets(x.dims, &slot_strides)) {
+        acc[slot] = match op {
+            // NaN wins, as in numpy's `max`.
+            ReduceOp::Max if v > acc[slot] || v.is_nan() => v,
+            ReduceOp::Max => acc[slot],
+            ReduceOp::Sum | ReduceOp::Mean => acc[slot] + v,
+        };
+    }
+    if op == ReduceOp::Mean {
+        // An empty reduction gives 0/0 = NaN, as numpy does.
+        let count = axes.iter().map(|&a| x.dims[a]).product::<usize>() as f64;
+        acc.iter_mut().for_each(|s| *s /= count);
+    }
+    acc
+}
+
+fn numel(dims: &[usize]) -> usize {
+    dims.iter().product()
+}
+
+/// Strides that read a `dims`-shaped row-major array as if it had shape `to` (numpy
+/// broadcasting): missing leading axes and size-1 axes get stride 0.
+fn broadcast_strides(dims: &[usize], to: &[usize]) -> Vec<usize> {
+    let own = strides(dims);
+    let pad = to.len() - dims.len();
+    (0..to.len())
+        .map(|k| match k.checked_sub(pad) {
+            Some(j) if dims[j] != 1 => own[j],
+            _ => 0,
+        })
+        .collect()
+}
+
+/// The elements of `src` at every multi-index of `dims` (row-major), read with `strides`.
+fn gather(src: &[f64], dims: &[usize], strides: &[usize]) -> Vec<f64> {
+    strided_offsets(dims, strides).map(|o| src[o]).collect()
+}
+
+/// The offsets `sum(index[k] * strides[k])` of every multi-index of `dims`, in row-major
+/// order: an odometer over the index that keeps the offset up to date.
+fn strided_offsets<'a>(dims: &'a [usize], strides: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+    let mut index = vec![0; dims.len()];
+    let mut offset = 0;
+    let mut left = numel(dims);
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        left -= 1;
+        let current = offset;
+        for k in (0..dims.len()).rev() {
+            index[k] += 1;
+            offset += strides[k];
+            if index[k] < dims[k] {
+                break;
+            }
+            offset -= strides[k] * dims[k];
+            index[k] = 0;
+        }
+        Some(current)
+    })
+}
