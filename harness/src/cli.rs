@@ -10,7 +10,11 @@ use crate::suite::{self, LoadOptions};
 use crate::{console, project_root, report, runner, system, worker};
 
 #[derive(Parser)]
-#[command(name = "harness", version, about = "graphbench: how fast is this inference engine, really, on this machine?")]
+#[command(
+    name = "harness",
+    version,
+    about = "graphbench: how fast is this inference engine, really, on this machine?"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,7 +66,10 @@ pub fn main() -> ExitCode {
         Command::Suite { name, run } => run_suite(&name, run),
         Command::List => list(),
         Command::System => {
-            println!("{}", serde_json::to_string_pretty(&system::collect()).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&system::collect()).unwrap_or_default()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { dir } => rerender(&dir),
@@ -104,7 +111,11 @@ fn run_suite(name: &str, args: RunArgs) -> anyhow::Result<ExitCode> {
         .cases
         .iter()
         .any(|c| matches!(c.status, Status::Failed | Status::Invalid));
-    Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn list() -> anyhow::Result<ExitCode> {
@@ -117,7 +128,11 @@ fn list() -> anyhow::Result<ExitCode> {
             ..Default::default()
         };
         match suite::load(&name, &opts) {
-            Ok(s) => println!("  {name:<22} {:>4} cases  {}", s.cases.len(), s.info.description),
+            Ok(s) => println!(
+                "  {name:<22} {:>4} cases  {}",
+                s.cases.len(),
+                s.info.description
+            ),
             Err(e) => println!("  {name:<22} INVALID: {e}"),
         }
     }
@@ -125,7 +140,12 @@ fn list() -> anyhow::Result<ExitCode> {
     for s in subjects::registry() {
         match s.availability() {
             subjects::Availability::Available => {
-                println!("  {:<22} available    {} — {}", s.name(), s.version(), s.description())
+                println!(
+                    "  {:<22} available    {} — {}",
+                    s.name(),
+                    s.version(),
+                    s.description()
+                )
             }
             subjects::Availability::Unavailable { reason, fix } => {
                 println!("  {:<22} unavailable  {reason} (fix: {fix})", s.name())
@@ -141,7 +161,11 @@ fn list() -> anyhow::Result<ExitCode> {
 
 fn rerender(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
     let results = store::load(dir)?;
-    let dir = if dir.is_dir() { dir.to_path_buf() } else { dir.parent().map(PathBuf::from).unwrap_or_default() };
+    let dir = if dir.is_dir() {
+        dir.to_path_buf()
+    } else {
+        dir.parent().map(PathBuf::from).unwrap_or_default()
+    };
     for path in report::render_all(&results, &dir)? {
         println!("{}", path.display());
     }

@@ -10,7 +10,8 @@ pub fn harness_info(command: &[String]) -> HarnessInfo {
     HarnessInfo {
         version: env!("CARGO_PKG_VERSION").into(),
         git_commit: git(&root, &["rev-parse", "HEAD"]),
-        git_dirty: git(&root, &["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()),
+        git_dirty: git(&root, &["status", "--porcelain", "--untracked-files=no"])
+            .map(|s| !s.is_empty()),
         build_profile: match env!("HARNESS_PROFILE") {
             "debug" => "dev".into(),
             other => other.into(),
@@ -26,10 +27,21 @@ pub fn harness_info(command: &[String]) -> HarnessInfo {
 
 fn enabled_features() -> Vec<String> {
     let features: &[(&str, bool)] = &[];
-    features.iter().filter(|(_, on)| *on).map(|(f, _)| f.to_string()).collect()
+    features
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(f, _)| f.to_string())
+        .collect()
 }
 
 fn git(root: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(root).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::results::{
-    CaseResult, MeasurePolicy, ParityResult, RoundResult, RunResults, Status, SubjectInfo, store, summarize_case,
-    timestamp, Tolerance,
+    CaseResult, MeasurePolicy, ParityResult, RoundResult, RunResults, Status, SubjectInfo,
+    Tolerance, store, summarize_case, timestamp,
 };
 use crate::suite::ResolvedSuite;
 use crate::worker::{Job, Message, WorkerOutcome, run_worker};
@@ -32,13 +32,20 @@ pub fn run(suite: &ResolvedSuite, opts: &RunOptions) -> Result<(PathBuf, RunResu
     let subjects = subject_infos(&suite.subjects);
     let mut results = RunResults {
         schema_version: crate::results::SCHEMA_VERSION,
-        run_id: dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        run_id: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         started_at,
         finished_at: None,
         harness: environment::harness_info(&opts.command),
         suite: suite.info.clone(),
         system,
-        cases: suite.cases.iter().map(|c| initial_case(c, &subjects)).collect(),
+        cases: suite
+            .cases
+            .iter()
+            .map(|c| initial_case(c, &subjects))
+            .collect(),
         subjects,
     };
     store::save(&dir, &results)?;
@@ -50,7 +57,12 @@ pub fn run(suite: &ResolvedSuite, opts: &RunOptions) -> Result<(PathBuf, RunResu
     let rounds = suite.info.measure.rounds;
     let budget = round_budget(&suite.info.measure);
     let timeout = Duration::from_secs_f64(suite.info.measure.timeout_s);
-    let pending = |r: &RunResults| r.cases.iter().filter(|c| c.status == Status::Pending).count();
+    let pending = |r: &RunResults| {
+        r.cases
+            .iter()
+            .filter(|c| c.status == Status::Pending)
+            .count()
+    };
     let progress = progress_bar((pending(&results) * rounds as usize) as u64);
     for round in 0..rounds {
         let mut order: Vec<usize> = (0..suite.cases.len()).collect();
@@ -136,7 +148,11 @@ fn initial_case(spec: &crate::suite::CaseSpec, subjects: &[SubjectInfo]) -> Case
         subject: spec.subject.clone(),
         threads: spec.threads,
         threads_resolved: subjects::resolve_threads(spec.threads),
-        status: if skip.is_some() { Status::Skipped } else { Status::Pending },
+        status: if skip.is_some() {
+            Status::Skipped
+        } else {
+            Status::Pending
+        },
         reason: skip,
         items_per_iteration: 0,
         flops: 0,
@@ -156,7 +172,11 @@ fn workload_key(spec: &workloads::WorkloadSpec) -> String {
 
 /// Builds each distinct workload once and writes its reference outputs; cases whose
 /// workload cannot be built or referenced fail here with the reason.
-fn prepare_references(suite: &ResolvedSuite, results: &mut RunResults, scratch: &Path) -> HashMap<String, PathBuf> {
+fn prepare_references(
+    suite: &ResolvedSuite,
+    results: &mut RunResults,
+    scratch: &Path,
+) -> HashMap<String, PathBuf> {
     let mut paths = HashMap::new();
     let mut failures: HashMap<String, String> = HashMap::new();
     let mut facts: HashMap<String, (u64, u64)> = HashMap::new();
@@ -165,7 +185,10 @@ fn prepare_references(suite: &ResolvedSuite, results: &mut RunResults, scratch: 
         if paths.contains_key(&key) || failures.contains_key(&key) {
             continue;
         }
-        let path = scratch.join(format!("reference-{}.safetensors", paths.len() + failures.len()));
+        let path = scratch.join(format!(
+            "reference-{}.safetensors",
+            paths.len() + failures.len()
+        ));
         match reference_outputs(&spec.workload, &path) {
             Ok(f) => {
                 facts.insert(key.clone(), f);
@@ -193,7 +216,8 @@ fn prepare_references(suite: &ResolvedSuite, results: &mut RunResults, scratch: 
 /// Returns (items per iteration, FLOPs per iteration).
 fn reference_outputs(spec: &workloads::WorkloadSpec, path: &Path) -> Result<(u64, u64)> {
     let w = workloads::build(spec)?;
-    let outputs = engine::reference::run(&w.graph, &w.inputs).context("running the reference interpreter")?;
+    let outputs =
+        engine::reference::run(&w.graph, &w.inputs).context("running the reference interpreter")?;
     tensorfile::write(path, &outputs)?;
     let bindings = w.graph.bind_inputs(&w.inputs)?;
     let flops = w.graph.flops(&w.graph.concrete_shapes(&bindings)?);
@@ -308,8 +332,10 @@ fn finish_case(case: &mut CaseResult) {
 fn progress_bar(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} workers, ETA {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} workers, ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }

@@ -21,7 +21,9 @@ pub fn write(path: &Path, tensors: &[Tensor]) -> Result<()> {
         .collect();
     let views: Vec<(String, TensorView)> = bytes
         .iter()
-        .map(|(name, raw, dtype, dims)| Ok((name.clone(), TensorView::new(*dtype, dims.clone(), raw)?)))
+        .map(|(name, raw, dtype, dims)| {
+            Ok((name.clone(), TensorView::new(*dtype, dims.clone(), raw)?))
+        })
         .collect::<Result<_>>()?;
     safetensors::serialize_to_file(views, None, path)
         .with_context(|| format!("writing {}", path.display()))
@@ -29,7 +31,8 @@ pub fn write(path: &Path, tensors: &[Tensor]) -> Result<()> {
 
 pub fn read(path: &Path) -> Result<Vec<Tensor>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let file = SafeTensors::deserialize(&bytes).with_context(|| format!("parsing {}", path.display()))?;
+    let file =
+        SafeTensors::deserialize(&bytes).with_context(|| format!("parsing {}", path.display()))?;
     let mut out = Vec::with_capacity(file.len());
     for i in 0..file.len() {
         let name = format!("output.{i}");
@@ -40,13 +43,20 @@ pub fn read(path: &Path) -> Result<Vec<Tensor>> {
         let tensor = match view.dtype() {
             Dtype::F32 => Tensor::from_f32(
                 view.shape(),
-                raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
+                raw.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
             )?,
             Dtype::I64 => Tensor::from_i64(
                 view.shape(),
-                raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect(),
+                raw.chunks_exact(8)
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
             )?,
-            other => bail!("{}: tensor `{name}` has dtype {other:?}, expected F32 or I64", path.display()),
+            other => bail!(
+                "{}: tensor `{name}` has dtype {other:?}, expected F32 or I64",
+                path.display()
+            ),
         };
         out.push(tensor);
     }

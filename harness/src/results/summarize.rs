@@ -13,12 +13,18 @@ pub fn summarize_case(case: &CaseResult) -> Option<CaseSummary> {
     };
     let wall: f64 = case.rounds.iter().map(|r| r.measure_wall_s).sum();
     let iterations: u64 = case.rounds.iter().map(|r| r.iterations).sum();
-    let throughput = if wall > 0.0 { iterations as f64 / wall } else { 0.0 };
+    let throughput = if wall > 0.0 {
+        iterations as f64 / wall
+    } else {
+        0.0
+    };
     let medians: Vec<f64> = case.rounds.iter().map(|r| r.median_s).collect();
     let round_spread = (medians.len() >= 2).then(|| {
         let (lo, hi) = medians
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &m| (lo.min(m), hi.max(m)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &m| {
+                (lo.min(m), hi.max(m))
+            });
         (hi - lo) / s.median
     });
     Some(CaseSummary {

@@ -44,7 +44,7 @@ pub struct WorkloadSection {
 }
 
 /// A table whose values remember where they were written.
-pub type SpannedTable = toml::map::Map<String, Spanned<toml::Value>>;
+pub type SpannedTable = indexmap::IndexMap<String, Spanned<toml::Value>>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use toml::Spanned;
 
 use super::file::{MeasureSection, Overrides, ProfileFile, SpannedTable, SuiteFile};
 use crate::results::{MeasurePolicy, SuiteInfo, Tolerance};
@@ -90,8 +89,12 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
     let at = |span: std::ops::Range<usize>| format!("{rel}:{}", line_of(&text, span.start));
 
     let profile_rel = format!("configs/{}.toml", opts.profile);
-    let profile_text = std::fs::read_to_string(opts.root.join(&profile_rel))
-        .map_err(|e| err(&profile_rel, format!("cannot read the profile `{}`: {e}", opts.profile)))?;
+    let profile_text = std::fs::read_to_string(opts.root.join(&profile_rel)).map_err(|e| {
+        err(
+            &profile_rel,
+            format!("cannot read the profile `{}`: {e}", opts.profile),
+        )
+    })?;
     let profile: ProfileFile =
         toml::from_str(&profile_text).map_err(|e| toml_err(&profile_rel, &profile_text, &e))?;
     let overrides = parse_sets(&opts.sets)?;
@@ -104,8 +107,18 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
         &profile_rel,
     )?;
     let check = Tolerance {
-        atol: overrides.check.atol.or(file.check.atol).or(profile.check.atol).unwrap_or(1e-5),
-        rtol: overrides.check.rtol.or(file.check.rtol).or(profile.check.rtol).unwrap_or(1e-4),
+        atol: overrides
+            .check
+            .atol
+            .or(file.check.atol)
+            .or(profile.check.atol)
+            .unwrap_or(1e-5),
+        rtol: overrides
+            .check
+            .rtol
+            .or(file.check.rtol)
+            .or(profile.check.rtol)
+            .unwrap_or(1e-4),
     };
 
     // Subjects and threads.
@@ -119,25 +132,35 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
         None => {
             let mut names = Vec::new();
             for s in file.subjects.run.get_ref() {
-                subjects::find(s.get_ref()).map_err(|e| err(&at(s.span()), format!("subjects.run: {e}")))?;
+                subjects::find(s.get_ref())
+                    .map_err(|e| err(&at(s.span()), format!("subjects.run: {e}")))?;
                 names.push(s.get_ref().clone());
             }
             names
         }
     };
     if subjects.is_empty() {
-        return Err(err(&at(file.subjects.run.span()), "subjects.run: expected at least one subject"));
+        return Err(err(
+            &at(file.subjects.run.span()),
+            "subjects.run: expected at least one subject",
+        ));
     }
     let threads = match (&opts.threads, &file.subjects.threads) {
         (Some(t), _) => t.clone(),
         (None, None) => vec![1],
         (None, Some(list)) => {
             if list.get_ref().is_empty() {
-                return Err(err(&at(list.span()), "subjects.threads: expected at least one thread count"));
+                return Err(err(
+                    &at(list.span()),
+                    "subjects.threads: expected at least one thread count",
+                ));
             }
             list.get_ref()
                 .iter()
-                .map(|v| parse_threads(v.get_ref()).map_err(|m| err(&at(v.span()), format!("subjects.threads: {m}"))))
+                .map(|v| {
+                    parse_threads(v.get_ref())
+                        .map_err(|m| err(&at(v.span()), format!("subjects.threads: {m}")))
+                })
                 .collect::<Result<_, _>>()?
         }
     };
@@ -145,7 +168,12 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
     // Scenarios and sweeps.
     let kind = file.workload.kind.get_ref().clone();
     let seed = overrides.workload.seed.or(file.workload.seed).unwrap_or(0);
-    workloads::check_kind(&kind).map_err(|m| err(&at(file.workload.kind.span()), format!("workload.kind: {m}")))?;
+    workloads::check_kind(&kind).map_err(|m| {
+        err(
+            &at(file.workload.kind.span()),
+            format!("workload.kind: {m}"),
+        )
+    })?;
     let base = to_json_map(&file.workload.params);
     let forced: BTreeMap<String, serde_json::Value> = overrides
         .workload
@@ -154,12 +182,25 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
         .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
         .collect();
 
-    let scenarios: Vec<(String, SpannedTable, SpannedTable, String)> = if file.scenarios.is_empty() {
-        vec![("default".into(), SpannedTable::new(), SpannedTable::new(), at(file.workload.kind.span()))]
+    let scenarios: Vec<(String, SpannedTable, SpannedTable, String)> = if file.scenarios.is_empty()
+    {
+        vec![(
+            "default".into(),
+            SpannedTable::new(),
+            SpannedTable::new(),
+            at(file.workload.kind.span()),
+        )]
     } else {
         file.scenarios
             .iter()
-            .map(|s| (s.name.get_ref().clone(), s.params.clone(), s.sweep.clone(), at(s.name.span())))
+            .map(|s| {
+                (
+                    s.name.get_ref().clone(),
+                    s.params.clone(),
+                    s.sweep.clone(),
+                    at(s.name.span()),
+                )
+            })
             .collect()
     };
 
@@ -175,16 +216,27 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
             let list = match values.get_ref() {
                 toml::Value::Array(a) if !a.is_empty() => a,
                 toml::Value::Array(_) => {
-                    return Err(err(&at(values.span()), format!("sweep.{key}: expected a non-empty list of values")));
+                    return Err(err(
+                        &at(values.span()),
+                        format!("sweep.{key}: expected a non-empty list of values"),
+                    ));
                 }
                 other => {
                     return Err(err(
                         &at(values.span()),
-                        format!("sweep.{key}: expected a list of values, got {}", other.type_str()),
+                        format!(
+                            "sweep.{key}: expected a list of values, got {}",
+                            other.type_str()
+                        ),
                     ));
                 }
             };
-            axes.push((key.clone(), list.iter().map(|v| serde_json::to_value(v).unwrap_or_default()).collect()));
+            axes.push((
+                key.clone(),
+                list.iter()
+                    .map(|v| serde_json::to_value(v).unwrap_or_default())
+                    .collect(),
+            ));
         }
         fixed.extend(forced.clone());
         for point in cartesian(&axes) {
@@ -192,7 +244,10 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
             params.extend(point.iter().cloned());
             workloads::check(&kind, &params)
                 .map_err(|m| err(location, format!("scenario `{scenario}`: {m}")))?;
-            let point_id: Vec<String> = point.iter().map(|(k, v)| format!("{k}={}", plain(v))).collect();
+            let point_id: Vec<String> = point
+                .iter()
+                .map(|(k, v)| format!("{k}={}", plain(v)))
+                .collect();
             for &t in &threads {
                 for subject in &subjects {
                     let mut id = vec![scenario.clone()];
@@ -200,7 +255,10 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
                         id.push(point_id.join(","));
                     }
                     id.push(subject.clone());
-                    id.push(format!("threads={}", if t == 0 { "all".into() } else { t.to_string() }));
+                    id.push(format!(
+                        "threads={}",
+                        if t == 0 { "all".into() } else { t.to_string() }
+                    ));
                     cases.push(CaseSpec {
                         id: id.join("/"),
                         scenario: scenario.clone(),
@@ -255,14 +313,22 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 fn resolve_measure(m: MeasureSection, profile: &str) -> Result<MeasurePolicy, SuiteError> {
-    let missing = |key: &str| err(profile, format!("measure.{key} is set by neither the profile, the suite nor --set"));
+    let missing = |key: &str| {
+        err(
+            profile,
+            format!("measure.{key} is set by neither the profile, the suite nor --set"),
+        )
+    };
     let policy = MeasurePolicy {
         warmup: m.warmup.ok_or_else(|| missing("warmup"))?.0,
         max_warmup_s: m.max_warmup.ok_or_else(|| missing("max_warmup"))?.0,
         min_iterations: m.min_iterations.ok_or_else(|| missing("min_iterations"))?,
         min_time_s: m.min_time.ok_or_else(|| missing("min_time"))?.0,
         max_time_s: m.max_time.ok_or_else(|| missing("max_time"))?.0,
-        min_sample_time_s: m.min_sample_time.ok_or_else(|| missing("min_sample_time"))?.0,
+        min_sample_time_s: m
+            .min_sample_time
+            .ok_or_else(|| missing("min_sample_time"))?
+            .0,
         rounds: m.rounds.ok_or_else(|| missing("rounds"))?,
         timeout_s: m.timeout.ok_or_else(|| missing("timeout"))?.0,
     };
@@ -270,7 +336,10 @@ fn resolve_measure(m: MeasureSection, profile: &str) -> Result<MeasurePolicy, Su
         return Err(err(profile, "measure.rounds: expected at least 1"));
     }
     if policy.max_time_s < policy.min_time_s {
-        return Err(err(profile, "measure.max_time: expected a value >= measure.min_time"));
+        return Err(err(
+            profile,
+            "measure.max_time: expected a value >= measure.min_time",
+        ));
     }
     Ok(policy)
 }
@@ -279,9 +348,12 @@ fn resolve_measure(m: MeasureSection, profile: &str) -> Result<MeasurePolicy, Su
 fn parse_sets(sets: &[String]) -> Result<Overrides, SuiteError> {
     let mut doc = toml::Table::new();
     for pair in sets {
-        let (key, raw) = pair
-            .split_once('=')
-            .ok_or_else(|| err(&format!("--set {pair}"), "expected key=value, e.g. measure.min_time=1s"))?;
+        let (key, raw) = pair.split_once('=').ok_or_else(|| {
+            err(
+                &format!("--set {pair}"),
+                "expected key=value, e.g. measure.min_time=1s",
+            )
+        })?;
         let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
@@ -294,7 +366,12 @@ fn parse_sets(sets: &[String]) -> Result<Overrides, SuiteError> {
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()))
             {
                 toml::Value::Table(t) => t,
-                _ => return Err(err(&format!("--set {pair}"), format!("`{part}` is not a table"))),
+                _ => {
+                    return Err(err(
+                        &format!("--set {pair}"),
+                        format!("`{part}` is not a table"),
+                    ));
+                }
             };
         }
         table.insert(parts[parts.len() - 1].to_string(), value);
@@ -311,14 +388,21 @@ fn parse_threads(v: &toml::Value) -> Result<usize, String> {
     match v {
         toml::Value::Integer(n) if *n >= 1 => Ok(*n as usize),
         toml::Value::String(s) if s == "all" => Ok(0),
-        other => Err(format!("expected a positive integer or \"all\", got {other}")),
+        other => Err(format!(
+            "expected a positive integer or \"all\", got {other}"
+        )),
     }
 }
 
 fn to_json_map(table: &SpannedTable) -> BTreeMap<String, serde_json::Value> {
     table
         .iter()
-        .map(|(k, v)| (k.clone(), serde_json::to_value(v.get_ref()).unwrap_or_default()))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::to_value(v.get_ref()).unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -347,4 +431,3 @@ fn plain(v: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
-

@@ -1,8 +1,8 @@
 //! Value types suites and profiles share: durations and warm-up policies, parsed with
 //! messages that say what was expected.
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 use crate::results::Warmup;
 
@@ -28,7 +28,8 @@ pub fn parse_duration(s: &str) -> Option<f64> {
     (value.is_finite() && value >= 0.0).then_some(value * scale)
 }
 
-const DURATION: &str = "a duration: seconds as a number, or a string like \"500us\", \"3s\", \"2min\"";
+const DURATION: &str =
+    "a duration: seconds as a number, or a string like \"500us\", \"3s\", \"2min\"";
 
 impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

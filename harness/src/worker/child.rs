@@ -136,7 +136,11 @@ fn warm_up(
         times.push(t.elapsed());
     }
     let recent = &times[times.len().saturating_sub(WINDOW)..];
-    let estimate = if recent.is_empty() { first } else { median(recent) };
+    let estimate = if recent.is_empty() {
+        first
+    } else {
+        median(recent)
+    };
     let message = Message::Warmup {
         iterations: times.len() as u64,
         seconds: start.elapsed().as_secs_f64(),
@@ -164,7 +168,11 @@ fn median(times: &[Duration]) -> Duration {
 
 /// Times `k` runs per sample until the budget is met, streaming samples; then measures the
 /// timing loop's own cost with an empty body.
-fn measure(body: &mut impl FnMut() -> Result<()>, k: u64, budget: &MeasurePolicy) -> Result<Message> {
+fn measure(
+    body: &mut impl FnMut() -> Result<()>,
+    k: u64,
+    budget: &MeasurePolicy,
+) -> Result<Message> {
     let start = Instant::now();
     let mut chunk = Vec::with_capacity(CHUNK);
     let (mut samples, mut iterations) = (0u64, 0u64);
@@ -185,7 +193,9 @@ fn measure(body: &mut impl FnMut() -> Result<()>, k: u64, budget: &MeasurePolicy
     flush(&mut chunk, k);
 
     let mut empty = || Ok(());
-    let overhead: Vec<f64> = (0..101).map(|_| time_batch(&mut empty, k)).collect::<Result<_>>()?;
+    let overhead: Vec<f64> = (0..101)
+        .map(|_| time_batch(&mut empty, k))
+        .collect::<Result<_>>()?;
     let mut overhead = overhead;
     overhead.sort_by(f64::total_cmp);
     Ok(Message::Done {
@@ -226,6 +236,9 @@ fn peak_rss_bytes() -> Option<u64> {
     // SAFETY: rc == 0, so the struct was written.
     let max = unsafe { usage.assume_init() }.ru_maxrss as u64;
     // Linux reports kilobytes, macOS bytes.
-    Some(if cfg!(target_os = "macos") { max } else { max * 1024 })
+    Some(if cfg!(target_os = "macos") {
+        max
+    } else {
+        max * 1024
+    })
 }
-

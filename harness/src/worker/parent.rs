@@ -61,7 +61,9 @@ pub fn run_worker(job: &Job, timeout: Duration) -> WorkerOutcome {
         let _ = stderr.read_to_end(&mut buf);
         let text = String::from_utf8_lossy(&buf);
         let start = text.len().saturating_sub(STDERR_TAIL);
-        let start = (start..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+        let start = (start..text.len())
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(text.len());
         text[start..].trim().to_string()
     });
 
@@ -97,7 +99,8 @@ pub fn run_worker(job: &Job, timeout: Duration) -> WorkerOutcome {
         match status {
             Ok(s) if s.success() => {
                 if !matches!(outcome.messages.last(), Some(Message::Done { .. })) {
-                    outcome.failure = Some("worker exited without finishing its measurement".into());
+                    outcome.failure =
+                        Some("worker exited without finishing its measurement".into());
                 }
             }
             Ok(s) => outcome.failure = Some(crash_message(s, &stderr_tail)),

@@ -35,13 +35,16 @@ pub struct WorkloadSpec {
 /// The workload kinds suites may name, with what each builds.
 pub const KINDS: &[(&str, &str)] = &[
     ("elementwise", "y = relu(x * 2 + 1) over `size` elements"),
-    ("linear", "y = relu(x @ W^T + b): `batch` x `in_features` -> `out_features`"),
+    (
+        "linear",
+        "y = relu(x @ W^T + b): `batch` x `in_features` -> `out_features`",
+    ),
 ];
 
 pub fn build(spec: &WorkloadSpec) -> Result<Workload> {
     match spec.kind.as_str() {
-        "elementwise" => elementwise::build(&params(spec)?, spec.seed),
-        "linear" => linear::build(&params(spec)?, spec.seed),
+        "elementwise" => elementwise::build(&parse_params(spec)?, spec.seed),
+        "linear" => linear::build(&parse_params(spec)?, spec.seed),
         other => anyhow::bail!("unknown workload kind `{other}` (known: {})", kind_names()),
     }
     .with_context(|| format!("building workload `{}`", spec.kind))
@@ -55,9 +58,14 @@ pub fn check(kind: &str, params: &BTreeMap<String, serde_json::Value>) -> Result
         params: params.clone(),
     };
     let result = match kind {
-        "elementwise" => params::<elementwise::Params>(&spec).map(drop),
-        "linear" => params::<linear::Params>(&spec).map(drop),
-        other => return Err(format!("unknown workload kind `{other}` (known: {})", kind_names())),
+        "elementwise" => parse_params::<elementwise::Params>(&spec).map(drop),
+        "linear" => parse_params::<linear::Params>(&spec).map(drop),
+        other => {
+            return Err(format!(
+                "unknown workload kind `{other}` (known: {})",
+                kind_names()
+            ));
+        }
     };
     result.map_err(|e| format!("{e:#}"))
 }
@@ -67,7 +75,10 @@ pub fn check_kind(kind: &str) -> Result<(), String> {
     if KINDS.iter().any(|(k, _)| *k == kind) {
         Ok(())
     } else {
-        Err(format!("unknown workload kind `{kind}` (known: {})", kind_names()))
+        Err(format!(
+            "unknown workload kind `{kind}` (known: {})",
+            kind_names()
+        ))
     }
 }
 
@@ -75,7 +86,7 @@ fn kind_names() -> String {
     KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
 }
 
-fn params<P: DeserializeOwned>(spec: &WorkloadSpec) -> Result<P> {
+fn parse_params<P: DeserializeOwned>(spec: &WorkloadSpec) -> Result<P> {
     let map = spec.params.clone().into_iter().collect();
     serde_json::from_value(serde_json::Value::Object(map))
         .map_err(|e| anyhow::anyhow!("workload `{}` parameters: {e}", spec.kind))

@@ -14,13 +14,17 @@
 //!   sample size supports.
 //! - [`bootstrap`]: percentile-bootstrap CIs and the ratio of two medians.
 //! - [`mann_whitney`]: the two-sided rank test for "did it change?".
+//! - [`compare`]: the one [`verdict`] function (faster / slower / unchanged / inconclusive)
+//!   that every comparison in graphbench calls.
 
 pub mod bootstrap;
+pub mod compare;
 pub mod mann_whitney;
 pub mod quantile;
 pub mod summary;
 
 pub use bootstrap::{Estimate, bootstrap_ci, ratio_of_medians};
+pub use compare::{Comparison, Verdict, verdict};
 pub use mann_whitney::{MannWhitney, mann_whitney_u};
 pub use quantile::{median_ci, percentile_supported, quantile, quantile_ci};
 pub use summary::{Interval, Options, Outliers, Percentile, Summary, mean, summarize};

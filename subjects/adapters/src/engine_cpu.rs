@@ -15,7 +15,11 @@ impl Subject for EngineCpu {
         "graphbench engine, compiled for the CPU"
     }
     fn version(&self) -> String {
-        format!("engine {} ({})", env!("CARGO_PKG_VERSION"), engine::cpu_isa())
+        format!(
+            "engine {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            engine::cpu_isa()
+        )
     }
     fn availability(&self) -> Availability {
         Availability::Available

@@ -58,7 +58,10 @@ pub fn find(name: &str) -> Result<Box<dyn Subject>, String> {
         .find(|s| s.name() == name)
         .ok_or_else(|| {
             let known: Vec<String> = registry().iter().map(|s| s.name().to_string()).collect();
-            format!("unknown subject `{name}` (known: {}, fake:<behaviour>)", known.join(", "))
+            format!(
+                "unknown subject `{name}` (known: {}, fake:<behaviour>)",
+                known.join(", ")
+            )
         })
 }
 

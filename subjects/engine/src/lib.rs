@@ -17,6 +17,8 @@
 //! assert_eq!(out[0].as_f32().unwrap(), &[3., 0., 7., 0.]);
 //! ```
 
+mod compiler;
+mod cpu;
 mod dtype;
 mod error;
 mod graph;
@@ -26,6 +28,8 @@ pub mod reference;
 mod shape;
 mod tensor;
 
+pub use compiler::{CompileOptions, CompileReport, Executable, PassRecord, compile};
+pub use cpu::cpu_isa;
 pub use dtype::DType;
 pub use error::{Error, Result};
 pub use graph::{Graph, Node, Value};

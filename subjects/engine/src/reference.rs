@@ -234,7 +234,10 @@ fn gather(src: &[f64], dims: &[usize], strides: &[usize]) -> Vec<f64> {
 
 /// The offsets `sum(index[k] * strides[k])` of every multi-index of `dims`, in row-major
 /// order: an odometer over the index that keeps the offset up to date.
-fn strided_offsets<'a>(dims: &'a [usize], strides: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+fn strided_offsets<'a>(
+    dims: &'a [usize],
+    strides: &'a [usize],
+) -> impl Iterator<Item = usize> + 'a {
     let mut index = vec![0; dims.len()];
     let mut offset = 0;
     let mut left = numel(dims);

@@ -49,12 +49,21 @@ fn matmul_with_bad_batch_or_rank() {
     let (mut g, a) = graph_with(dims![2, 3, 4]);
     let b = g.input("b", DType::F32, dims![3, 4, 5]).unwrap();
     let text = message(g.matmul(a, b));
-    assert!(text.starts_with("matmul: shapes [2, 3, 4] and [3, 4, 5]"), "{text}");
-    assert!(text.contains("batch dims [2] and [3] do not broadcast"), "{text}");
+    assert!(
+        text.starts_with("matmul: shapes [2, 3, 4] and [3, 4, 5]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("batch dims [2] and [3] do not broadcast"),
+        "{text}"
+    );
 
     let v = g.input("v", DType::F32, dims![4]).unwrap();
     let text = message(g.matmul(a, v));
-    assert!(text.starts_with("matmul: shapes [2, 3, 4] and [4]"), "{text}");
+    assert!(
+        text.starts_with("matmul: shapes [2, 3, 4] and [4]"),
+        "{text}"
+    );
     assert!(text.contains("rank >= 2"), "{text}");
 }
 
@@ -67,17 +76,26 @@ fn reshape_that_changes_the_element_count() {
     );
     let (mut g, x) = graph_with(dims!["n", 3]);
     let text = message(g.reshape(x, dims!["m", 3]));
-    assert!(text.starts_with("reshape: shapes [n, 3] and [m, 3]"), "{text}");
+    assert!(
+        text.starts_with("reshape: shapes [n, 3] and [m, 3]"),
+        "{text}"
+    );
 }
 
 #[test]
 fn broadcast_to_an_incompatible_target() {
     let (mut g, x) = graph_with(dims![2, 3]);
     let text = message(g.broadcast_to(x, dims![4, 3]));
-    assert!(text.starts_with("broadcast_to: shapes [2, 3] and [4, 3]"), "{text}");
+    assert!(
+        text.starts_with("broadcast_to: shapes [2, 3] and [4, 3]"),
+        "{text}"
+    );
     // Broadcasting may not shrink a dim either.
     let text = message(g.broadcast_to(x, dims![3]));
-    assert!(text.starts_with("broadcast_to: shapes [2, 3] and [3]"), "{text}");
+    assert!(
+        text.starts_with("broadcast_to: shapes [2, 3] and [3]"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -150,5 +168,8 @@ fn duplicate_input_names_the_graph_and_input() {
 fn values_from_elsewhere_are_rejected() {
     let (mut g, x) = graph_with(dims![2]);
     let text = message(g.add(x, Value(99)));
-    assert!(text.contains("add: input Value(99) is not a node"), "{text}");
+    assert!(
+        text.contains("add: input Value(99) is not a node"),
+        "{text}"
+    );
 }

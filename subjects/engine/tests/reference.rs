@@ -147,11 +147,15 @@ fn reshape_keeps_row_major_order() {
 
 #[test]
 fn broadcasting() {
-    let y = run1(f32s(&[3], &[1., 2., 3.]), |g, x| g.broadcast_to(x, dims![2, 3]));
+    let y = run1(f32s(&[3], &[1., 2., 3.]), |g, x| {
+        g.broadcast_to(x, dims![2, 3])
+    });
     assert_eq!(y.dims(), &[2, 3]);
     assert_eq!(y.as_f32().unwrap(), &[1., 2., 3., 1., 2., 3.]);
 
-    let y = run1(f32s(&[2, 1], &[1., 2.]), |g, x| g.broadcast_to(x, dims![2, 3]));
+    let y = run1(f32s(&[2, 1], &[1., 2.]), |g, x| {
+        g.broadcast_to(x, dims![2, 3])
+    });
     assert_eq!(y.as_f32().unwrap(), &[1., 1., 1., 2., 2., 2.]);
 
     // [2, 1] + [3] -> [2, 3]
@@ -178,9 +182,15 @@ fn broadcasting() {
 fn reductions() {
     let x = || f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]);
     let y = run1(x(), |g, x| g.reduce_sum(x, &[0], false));
-    assert_eq!((y.dims(), y.as_f32().unwrap()), (&[3][..], &[5., 7., 9.][..]));
+    assert_eq!(
+        (y.dims(), y.as_f32().unwrap()),
+        (&[3][..], &[5., 7., 9.][..])
+    );
     let y = run1(x(), |g, x| g.reduce_sum(x, &[1], true));
-    assert_eq!((y.dims(), y.as_f32().unwrap()), (&[2, 1][..], &[6., 15.][..]));
+    assert_eq!(
+        (y.dims(), y.as_f32().unwrap()),
+        (&[2, 1][..], &[6., 15.][..])
+    );
     let y = run1(x(), |g, x| g.reduce_mean(x, &[-1], false));
     assert_eq!((y.dims(), y.as_f32().unwrap()), (&[2][..], &[2., 5.][..]));
     let y = run1(x(), |g, x| g.reduce_max(x, &[0, 1], false));
@@ -190,9 +200,15 @@ fn reductions() {
 
     // Non-adjacent axes: sum over a and c of 12a + 4b + c is 32b + 60.
     let y = run1(arange(&[2, 3, 4]), |g, x| g.reduce_sum(x, &[0, 2], false));
-    assert_eq!((y.dims(), y.as_f32().unwrap()), (&[3][..], &[60., 92., 124.][..]));
+    assert_eq!(
+        (y.dims(), y.as_f32().unwrap()),
+        (&[3][..], &[60., 92., 124.][..])
+    );
     let y = run1(arange(&[2, 3, 4]), |g, x| g.reduce_mean(x, &[0, 2], true));
-    assert_eq!((y.dims(), y.as_f32().unwrap()), (&[1, 3, 1][..], &[7.5, 11.5, 15.5][..]));
+    assert_eq!(
+        (y.dims(), y.as_f32().unwrap()),
+        (&[1, 3, 1][..], &[7.5, 11.5, 15.5][..])
+    );
 }
 
 #[test]
@@ -255,7 +271,10 @@ fn fused_ops_match_their_definition() {
 #[test]
 fn symbolic_batch_runs_at_any_size() {
     let g = linear_graph();
-    let x = f32s(&[3, 4], &[1., 2., 3., 4., 0., 0., 0., 0., -1., -2., -3., -4.]);
+    let x = f32s(
+        &[3, 4],
+        &[1., 2., 3., 4., 0., 0., 0., 0., -1., -2., -3., -4.],
+    );
     let out = reference::run(&g, &[x]).unwrap();
     assert_eq!(out[0].dims(), &[3, 2]);
     // Row 2 is -row 0: before the bias, [-8.5, 3.5].
@@ -264,9 +283,15 @@ fn symbolic_batch_runs_at_any_size() {
 
 #[test]
 fn wrong_dtype_names_the_input() {
-    let err = reference::run(&linear_graph(), &[Tensor::from_i64(&[1, 4], vec![1; 4]).unwrap()])
-        .unwrap_err();
-    assert!(matches!(&err, Error::BadInput { name, .. } if name == "x"), "{err:?}");
+    let err = reference::run(
+        &linear_graph(),
+        &[Tensor::from_i64(&[1, 4], vec![1; 4]).unwrap()],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadInput { name, .. } if name == "x"),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "input `x`: expected f32 [batch, 4], got i64 [1, 4]"
@@ -276,10 +301,16 @@ fn wrong_dtype_names_the_input() {
 #[test]
 fn wrong_shape_names_the_input() {
     let err = reference::run(&linear_graph(), &[arange(&[1, 5])]).unwrap_err();
-    assert!(matches!(&err, Error::BadInput { name, .. } if name == "x"), "{err:?}");
+    assert!(
+        matches!(&err, Error::BadInput { name, .. } if name == "x"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("[1, 5]"), "{err}");
     let err = reference::run(&linear_graph(), &[arange(&[4])]).unwrap_err();
-    assert!(matches!(&err, Error::BadInput { name, .. } if name == "x"), "{err:?}");
+    assert!(
+        matches!(&err, Error::BadInput { name, .. } if name == "x"),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -290,14 +321,20 @@ fn inconsistent_symbol_names_the_input() {
     let y = g.add(a, b).unwrap();
     g.output(y);
     let err = reference::run(&g, &[arange(&[3]), arange(&[4])]).unwrap_err();
-    assert!(matches!(&err, Error::BadInput { name, .. } if name == "b"), "{err:?}");
+    assert!(
+        matches!(&err, Error::BadInput { name, .. } if name == "b"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("`n` = 3"), "{err}");
 }
 
 #[test]
 fn wrong_input_count_is_a_graph_error() {
     let err = reference::run(&linear_graph(), &[]).unwrap_err();
-    assert!(matches!(&err, Error::Graph { graph, .. } if graph == "linear"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Graph { graph, .. } if graph == "linear"),
+        "{err:?}"
+    );
     assert_eq!(err.to_string(), "graph `linear`: expects 1 inputs, got 0");
 }
 

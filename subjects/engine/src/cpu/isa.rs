@@ -8,6 +8,7 @@ pub enum Isa {
     /// x86-64 with AVX2 and FMA.
     Avx2Fma,
     /// aarch64 (NEON and FMA are baseline there).
+    #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
     Neon,
     /// Whatever the build target guarantees (SSE2 on x86-64), no FMA.
     Scalar,
@@ -45,6 +46,7 @@ impl Isa {
         }
     }
 
+    #[cfg(test)]
     /// Every ISA this CPU can run, widest first (the tests compare each with `Scalar`).
     pub fn available() -> Vec<Isa> {
         let all = [Isa::Avx512, Isa::Avx2Fma, Isa::Neon, Isa::Scalar];

@@ -10,11 +10,11 @@ mod isa;
 mod lower;
 pub(crate) mod math;
 mod matmul;
-mod movement;
+pub(crate) mod movement;
 mod reduce;
 
+pub(crate) use elementwise::Operand;
 pub use isa::{Isa, cpu_isa};
-pub(crate) use elementwise::{Access, Operand, Program};
 pub(crate) use lower::{Epilogue, Kernel};
 
 use crate::ops::Op;
@@ -100,7 +100,7 @@ pub(crate) fn run_node(
             let mut out = out;
             matmul::matmul_epilogue(ctx, args, epilogue.as_ref(), out.f32("matmul")?, out_dims)
         }
-        Kernel::Copy => movement::copy(&args[0], out),
+        Kernel::Copy(op) => movement::copy(op, &args[0], out, out_dims),
         Kernel::Reduce { op, axes } => {
             let mut out = out;
             reduce::reduce(ctx, *op, axes, &args[0], out.f32("reduce")?)

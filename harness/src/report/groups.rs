@@ -1,0 +1,325 @@
+//! How a run's cases are grouped for comparison, shared by the Markdown report and the plots
+//! so both rank, name and order things the same way.
+//!
+//! - A **case group** is every subject measured on the same scenario, parameters and thread
+//!   setting: the cases a reader compares side by side.
+//! - A **sweep** is a scenario whose cases vary one numeric parameter while everything else
+//!   (other parameters, threads) is fixed: the input of a scaling chart. A suite that sweeps
+//!   two parameters gives one sweep per parameter and per value of the other.
+//!
+//! Only `ok` cases with samples are ranked: `invalid` ones were measured but computed the
+//! wrong thing, so they never count as "fastest".
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use stats::Estimate;
+
+use crate::results::{CaseResult, RunResults, Status};
+
+/// Whether a case takes part in rankings, speed-ups and scaling charts.
+pub(crate) fn is_ranked(case: &CaseResult) -> bool {
+    case.status == Status::Ok && case.summary.is_some() && !case.samples_s.is_empty()
+}
+
+/// A parameter value as a reader writes it: strings unquoted, numbers and booleans as is.
+pub(crate) fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `batch=1, seq_len=8` (empty without parameters).
+pub(crate) fn params_label<'a>(
+    params: impl IntoIterator<Item = (&'a String, &'a Value)>,
+) -> String {
+    params
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", value_text(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Threads as asked for: `1`, `4`, or `all` (0).
+pub(crate) fn threads_label(threads: usize) -> String {
+    if threads == 0 {
+        "all".to_string()
+    } else {
+        threads.to_string()
+    }
+}
+
+/// All subjects measured on one scenario, parameter set and thread setting.
+pub(crate) struct CaseGroup<'a> {
+    pub scenario: &'a str,
+    pub params: &'a BTreeMap<String, Value>,
+    pub threads: usize,
+    /// In the order of the run's cases.
+    pub cases: Vec<&'a CaseResult>,
+}
+
+impl CaseGroup<'_> {
+    /// `forward · batch=1, seq_len=8 · threads=1`.
+    pub fn label(&self) -> String {
+        let mut parts = vec![self.scenario.to_string()];
+        if !self.params.is_empty() {
+            parts.push(params_label(self.params));
+        }
+        parts.push(format!("threads={}", threads_label(self.threads)));
+        parts.join(" · ")
+    }
+
+    /// The case id without its subject: `forward/batch=1,seq_len=8/threads=1`.
+    pub fn key(&self) -> String {
+        let params: Vec<_> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value_text(v)))
+            .collect();
+        let mut parts = vec![self.scenario.to_string()];
+        if !params.is_empty() {
+            parts.push(params.join(","));
+        }
+        parts.push(format!("threads={}", threads_label(self.threads)));
+        parts.join("/")
+    }
+}
+
+/// The run's case groups, in the order their first case appears.
+pub(crate) fn case_groups(results: &RunResults) -> Vec<CaseGroup<'_>> {
+    let mut groups: Vec<CaseGroup<'_>> = Vec::new();
+    for case in &results.cases {
+        match groups.iter_mut().find(|g| {
+            g.scenario == case.scenario && *g.params == case.params && g.threads == case.threads
+        }) {
+            Some(g) => g.cases.push(case),
+            None => groups.push(CaseGroup {
+                scenario: &case.scenario,
+                params: &case.params,
+                threads: case.threads,
+                cases: vec![case],
+            }),
+        }
+    }
+    groups
+}
+
+/// The fastest ranked case of a group and every other ranked case's time relative to it.
+pub(crate) struct Ranking<'a> {
+    pub fastest: &'a CaseResult,
+    /// `median(other) / median(fastest)` with a bootstrap CI, fastest first excluded; in
+    /// the order of the group.
+    pub others: Vec<(&'a CaseResult, Estimate)>,
+}
+
+/// Ranks a group by median; `None` when no case of it is ranked.
+pub(crate) fn rank<'a>(group: &CaseGroup<'a>) -> Option<Ranking<'a>> {
+    let ranked: Vec<&CaseResult> = group
+        .cases
+        .iter()
+        .copied()
+        .filter(|c| is_ranked(c))
+        .collect();
+    let median = |c: &CaseResult| c.summary.as_ref().map_or(f64::INFINITY, |s| s.median_s);
+    let fastest = *ranked
+        .iter()
+        .min_by(|a, b| median(a).total_cmp(&median(b)))?;
+    let opts = ratio_options(fastest);
+    let others = ranked
+        .iter()
+        .filter(|c| !std::ptr::eq(**c, fastest))
+        .map(|c| {
+            (
+                *c,
+                stats::ratio_of_medians(&fastest.samples_s, &c.samples_s, &opts),
+            )
+        })
+        .collect();
+    Some(Ranking { fastest, others })
+}
+
+/// Bootstrap options for speed-ups: the run's confidence level, a fixed seed so a re-render
+/// prints the same intervals.
+fn ratio_options(case: &CaseResult) -> stats::Options {
+    let mut opts = stats::Options::default();
+    if let Some(s) = &case.summary {
+        if s.confidence > 0.0 && s.confidence < 1.0 {
+            opts.confidence = s.confidence;
+        }
+    }
+    opts
+}
+
+/// One sweep: a scenario's cases that differ only in `param`.
+pub(crate) struct Sweep<'a> {
+    pub scenario: &'a str,
+    pub param: &'a str,
+    /// The other parameters, fixed along the sweep.
+    pub fixed: BTreeMap<&'a String, &'a Value>,
+    pub threads: usize,
+    /// One line per subject, in the order subjects first appear in the run.
+    pub series: Vec<Series<'a>>,
+    /// Where the fastest subject changes, in increasing `param` order.
+    pub crossovers: Vec<Crossover<'a>>,
+}
+
+pub(crate) struct Series<'a> {
+    pub subject: &'a str,
+    /// Ranked cases only, by increasing x.
+    pub points: Vec<(f64, &'a CaseResult)>,
+}
+
+/// Between `from_x` and `to_x` (adjacent sweep values) the fastest subject changes.
+pub(crate) struct Crossover<'a> {
+    pub from_x: f64,
+    pub to_x: f64,
+    pub from: &'a str,
+    pub to: &'a str,
+}
+
+impl<'a> Sweep<'a> {
+    /// `forward: seq_len · batch=1 · threads=1`.
+    pub fn label(&self) -> String {
+        let mut parts = vec![format!("{}: {}", self.scenario, self.param)];
+        if !self.fixed.is_empty() {
+            parts.push(params_label(self.fixed.iter().map(|(k, v)| (*k, *v))));
+        }
+        parts.push(format!("threads={}", threads_label(self.threads)));
+        parts.join(" · ")
+    }
+
+    /// `forward/seq_len/batch=1/threads=1`, the source of the plot's file name.
+    pub fn key(&self) -> String {
+        let mut parts = vec![self.scenario.to_string(), self.param.to_string()];
+        if !self.fixed.is_empty() {
+            let fixed: Vec<_> = self
+                .fixed
+                .iter()
+                .map(|(k, v)| format!("{k}={}", value_text(v)))
+                .collect();
+            parts.push(fixed.join(","));
+        }
+        parts.push(format!("threads={}", threads_label(self.threads)));
+        parts.join("/")
+    }
+
+    /// The sweep values with at least one ranked case, ascending.
+    pub fn xs(&self) -> Vec<f64> {
+        let mut xs: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        xs
+    }
+
+    /// The fastest subject at each sweep value.
+    pub fn fastest_at(&self) -> Vec<(f64, &'a str)> {
+        self.xs()
+            .into_iter()
+            .filter_map(|x| {
+                self.series
+                    .iter()
+                    .filter_map(|s| {
+                        let (_, c) = s.points.iter().find(|p| p.0 == x)?;
+                        Some((s.subject, c.summary.as_ref()?.median_s))
+                    })
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|(subject, _)| (x, subject))
+            })
+            .collect()
+    }
+}
+
+/// Every sweep in the run: for each scenario and each parameter that is numeric in all its
+/// cases, the families of cases that agree on everything else and have ranked results at two
+/// or more values of it.
+pub(crate) fn sweeps(results: &RunResults) -> Vec<Sweep<'_>> {
+    let mut scenarios: Vec<&str> = Vec::new();
+    for c in &results.cases {
+        if !scenarios.contains(&c.scenario.as_str()) {
+            scenarios.push(&c.scenario);
+        }
+    }
+    let mut subjects_in_order: Vec<&str> = Vec::new();
+    for c in &results.cases {
+        if !subjects_in_order.contains(&c.subject.as_str()) {
+            subjects_in_order.push(&c.subject);
+        }
+    }
+    let mut out = Vec::new();
+    for scenario in scenarios {
+        let cases: Vec<&CaseResult> = results
+            .cases
+            .iter()
+            .filter(|c| c.scenario == scenario)
+            .collect();
+        let names: BTreeSet<&String> = cases.iter().flat_map(|c| c.params.keys()).collect();
+        for param in names {
+            let numeric = |c: &CaseResult| {
+                c.params
+                    .get(param)
+                    .and_then(Value::as_f64)
+                    .filter(|x| x.is_finite())
+            };
+            if !cases.iter().all(|c| numeric(c).is_some()) {
+                continue;
+            }
+            // Families: same threads and same other parameters, in order of appearance.
+            let mut families: Vec<(usize, BTreeMap<&String, &Value>, Vec<&CaseResult>)> =
+                Vec::new();
+            for c in &cases {
+                let fixed: BTreeMap<&String, &Value> =
+                    c.params.iter().filter(|(k, _)| *k != param).collect();
+                match families
+                    .iter_mut()
+                    .find(|f| f.0 == c.threads && f.1 == fixed)
+                {
+                    Some(f) => f.2.push(c),
+                    None => families.push((c.threads, fixed, vec![c])),
+                }
+            }
+            for (threads, fixed, members) in families {
+                let series: Vec<Series<'_>> = subjects_in_order
+                    .iter()
+                    .filter_map(|&subject| {
+                        let mut points: Vec<(f64, &CaseResult)> = members
+                            .iter()
+                            .filter(|c| c.subject == subject && is_ranked(c))
+                            .filter_map(|c| Some((numeric(c)?, *c)))
+                            .collect();
+                        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        (!points.is_empty()).then_some(Series { subject, points })
+                    })
+                    .collect();
+                let mut sweep = Sweep {
+                    scenario,
+                    param,
+                    fixed,
+                    threads,
+                    series,
+                    crossovers: Vec::new(),
+                };
+                if sweep.xs().len() < 2 {
+                    continue;
+                }
+                let fastest = sweep.fastest_at();
+                sweep.crossovers = fastest
+                    .windows(2)
+                    .filter(|w| w[0].1 != w[1].1)
+                    .map(|w| Crossover {
+                        from_x: w[0].0,
+                        to_x: w[1].0,
+                        from: w[0].1,
+                        to: w[1].1,
+                    })
+                    .collect();
+                out.push(sweep);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,70 @@
+//! A scratch project root (suites/ + configs/) and a way to run the built CLI in it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+/// A profile short enough for tests: every case measures ~40 ms in 2 rounds.
+pub const TEST_PROFILE: &str = r#"
+[measure]
+warmup = 3
+max_warmup = "0.2s"
+min_iterations = 6
+min_time = "0.04s"
+max_time = "1s"
+min_sample_time = "1ms"
+rounds = 2
+timeout = "10s"
+
+[check]
+atol = 1e-5
+rtol = 1e-4
+"#;
+
+impl Project {
+    pub fn new() -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("suites")).unwrap();
+        std::fs::create_dir_all(dir.path().join("configs")).unwrap();
+        let p = Project { dir };
+        p.write("configs/test.toml", TEST_PROFILE);
+        p.write("configs/default.toml", TEST_PROFILE);
+        p
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.root().join(rel), text).unwrap();
+    }
+
+    pub fn harness(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(args)
+            .current_dir(self.root())
+            .env("GRAPHBENCH_ROOT", self.root())
+            .output()
+            .expect("run harness")
+    }
+
+    /// The single run folder under results/<suite>/.
+    pub fn run_dir(&self, suite: &str) -> PathBuf {
+        let dirs: Vec<PathBuf> = std::fs::read_dir(self.root().join("results").join(suite))
+            .expect("results folder")
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(dirs.len(), 1, "expected one run folder, found {dirs:?}");
+        dirs[0].clone()
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
