@@ -49,7 +49,7 @@ fn tiny_suite_writes_results_csv_report_and_plots() {
     let dir = p.run_dir("tiny");
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        name.len() > 17 && name.as_bytes()[8] == b'T' && name[..17].ends_with('Z'),
+        name.len() > 17 && name.as_bytes()[8] == b'T' && name[..16].ends_with('Z'),
         "{name}"
     );
     let results: Value =

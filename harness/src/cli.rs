@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::results::{Status, store};
 use crate::suite::{self, LoadOptions};
-use crate::{console, project_root, report, runner, system, worker};
+use crate::{compare, console, project_root, report, runner, system, worker};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +34,16 @@ enum Command {
     System,
     /// Re-render report.md, samples.csv and plots of a results folder from its results.json.
     Report { dir: PathBuf },
+    /// Compare two runs case by case (B against A): writes compare.md and a chart.
+    Compare(compare::commands::CompareArgs),
+    /// Gate CI: compare a run with a baseline; exit 0 nothing regressed, 1 regressed, 2 bad input.
+    Check(compare::commands::CheckArgs),
+    /// Every stored run of a suite as a time series per case, with step changes flagged.
+    History(compare::commands::HistoryArgs),
+    /// Run a suite twice (A/A) and store each case's noise for this machine.
+    Calibrate(compare::commands::CalibrateArgs),
+    /// Refresh results/baselines/SUITE.json from a run (the newest by default).
+    Baseline(compare::commands::BaselineArgs),
     /// Internal: run one measurement job read from stdin (see worker::protocol).
     #[command(hide = true)]
     Worker,
@@ -73,6 +83,11 @@ pub fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { dir } => rerender(&dir),
+        Command::Compare(args) => compare::commands::compare(args),
+        Command::Check(args) => compare::commands::check(args),
+        Command::History(args) => compare::commands::history(args),
+        Command::Calibrate(args) => compare::commands::calibrate(args),
+        Command::Baseline(args) => compare::commands::baseline(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -5,6 +5,7 @@
 //! (the results.json model and store) → `report` (markdown, CSV, plots from results.json).
 
 pub mod cli;
+pub mod compare;
 pub mod console;
 pub mod environment;
 pub mod report;

@@ -35,7 +35,12 @@ fn params_text(case: &CaseResult) -> String {
 /// The matching key of a case: `scenario/k=v,.../subject/threads=N`, with every workload
 /// parameter (sorted), not only the swept ones.
 pub fn case_key(case: &CaseResult) -> String {
-    join(&case.scenario, &params_text(case), Some(&case.subject), case.threads)
+    join(
+        &case.scenario,
+        &params_text(case),
+        Some(&case.subject),
+        case.threads,
+    )
 }
 
 /// The key of a case's group (the same case on every subject): `scenario/k=v,.../threads=N`.
@@ -47,8 +52,11 @@ pub fn group_key(case: &CaseResult) -> String {
 pub fn group_label(case: &CaseResult) -> String {
     let mut parts = vec![case.scenario.clone()];
     if !case.params.is_empty() {
-        let params: Vec<String> =
-            case.params.iter().map(|(k, v)| format!("{k}={}", value_text(v))).collect();
+        let params: Vec<String> = case
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value_text(v)))
+            .collect();
         parts.push(params.join(", "));
     }
     parts.push(format!("threads={}", threads_text(case.threads)));
@@ -74,11 +82,23 @@ mod tests {
 
     #[test]
     fn keys_name_every_parameter() {
-        let case = Synth::new("forward", "engine-cpu").with_params(&[("seq_len", 8), ("batch", 1)]).case();
-        assert_eq!(case_key(&case), "forward/batch=1,seq_len=8/engine-cpu/threads=1");
+        let case = Synth::new("forward", "engine-cpu")
+            .with_params(&[("seq_len", 8), ("batch", 1)])
+            .case();
+        assert_eq!(
+            case_key(&case),
+            "forward/batch=1,seq_len=8/engine-cpu/threads=1"
+        );
         assert_eq!(group_key(&case), "forward/batch=1,seq_len=8/threads=1");
-        assert_eq!(group_label(&case), "forward · batch=1, seq_len=8 · threads=1");
-        let bare = Synth { threads: 0, ..Synth::new("default", "reference") }.case();
+        assert_eq!(
+            group_label(&case),
+            "forward · batch=1, seq_len=8 · threads=1"
+        );
+        let bare = Synth {
+            threads: 0,
+            ..Synth::new("default", "reference")
+        }
+        .case();
         assert_eq!(case_key(&bare), "default/reference/threads=all");
     }
 }

@@ -39,7 +39,11 @@ pub fn comparability_key(run: &RunResults) -> Vec<KeyField> {
     let gpus = if s.gpus.is_empty() {
         "none".to_string()
     } else {
-        s.gpus.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join("; ")
+        s.gpus
+            .iter()
+            .map(|g| g.name.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
     };
     let os = [s.os_name.as_deref(), s.os_version.as_deref()]
         .into_iter()
@@ -54,9 +58,16 @@ pub fn comparability_key(run: &RunResults) -> Vec<KeyField> {
         field("OS", if os.is_empty() { "unknown".into() } else { os }),
     ];
     for subject in &run.subjects {
-        key.push(field(&format!("subject {}", subject.name), subject.version.clone()));
+        key.push(field(
+            &format!("subject {}", subject.name),
+            subject.version.clone(),
+        ));
     }
-    let mut threads: Vec<(usize, usize)> = run.cases.iter().map(|c| (c.threads, c.threads_resolved)).collect();
+    let mut threads: Vec<(usize, usize)> = run
+        .cases
+        .iter()
+        .map(|c| (c.threads, c.threads_resolved))
+        .collect();
     threads.sort_unstable();
     threads.dedup();
     for (asked, resolved) in threads {
@@ -89,7 +100,11 @@ pub fn key_differences(a: &[KeyField], b: &[KeyField]) -> Vec<EnvDiff> {
 /// (blocking), then the rest (shown, not blocking).
 pub fn environment_differences(a: &RunResults, b: &RunResults) -> Vec<EnvDiff> {
     let mut diffs = key_differences(&comparability_key(a), &comparability_key(b));
-    for (what, va, vb) in informational(a).into_iter().zip(informational(b)).map(|((w, va), (_, vb))| (w, va, vb)) {
+    for (what, va, vb) in informational(a)
+        .into_iter()
+        .zip(informational(b))
+        .map(|((w, va), (_, vb))| (w, va, vb))
+    {
         if va != vb {
             diffs.push(EnvDiff {
                 what: what.to_string(),
@@ -115,21 +130,43 @@ fn informational(r: &RunResults) -> Vec<(&'static str, String)> {
     vec![
         ("machine (hostname)", opt(s.hostname.clone())),
         ("kernel", opt(s.kernel.clone())),
-        ("CPUs available to the process", opt(s.available_parallelism.map(|n| n.to_string()))),
-        ("CPU max frequency (MHz)", opt(s.cpu_freq_max_mhz.map(|n| n.to_string()))),
+        (
+            "CPUs available to the process",
+            opt(s.available_parallelism.map(|n| n.to_string())),
+        ),
+        (
+            "CPU max frequency (MHz)",
+            opt(s.cpu_freq_max_mhz.map(|n| n.to_string())),
+        ),
         ("scaling governor", opt(s.scaling_governor.clone())),
         ("boost", opt(s.boost.map(|b| b.to_string()))),
         ("virtualized", opt(s.virtualized.map(|b| b.to_string()))),
-        ("memory", opt(s.memory_total_bytes.map(crate::report::format::bytes))),
+        (
+            "memory",
+            opt(s.memory_total_bytes.map(crate::report::format::bytes)),
+        ),
         ("ISA extensions", s.isa_flags.join(" ")),
         ("harness version", h.version.clone()),
         ("harness commit", commit),
-        ("build profile", format!("{} (harness opt {}, engine opt {})", h.build_profile, h.harness_opt_level, h.engine_opt_level)),
+        (
+            "build profile",
+            format!(
+                "{} (harness opt {}, engine opt {})",
+                h.build_profile, h.harness_opt_level, h.engine_opt_level
+            ),
+        ),
         ("rustc", h.rustc.clone()),
         ("run profile", r.suite.profile.clone()),
         ("rounds", r.suite.measure.rounds.to_string()),
         ("workload seed", r.suite.seed.to_string()),
-        ("overrides (--set)", if r.suite.overrides.is_empty() { "none".into() } else { r.suite.overrides.join(" ") }),
+        (
+            "overrides (--set)",
+            if r.suite.overrides.is_empty() {
+                "none".into()
+            } else {
+                r.suite.overrides.join(" ")
+            },
+        ),
     ]
 }
 
@@ -151,14 +188,45 @@ mod tests {
 
     #[test]
     fn cpu_cores_subject_versions_and_threads_block() {
-        let a = run("s", "box", vec![Synth { threads: 0, ..Synth::new("x", "engine-cpu") }.case()]);
-        let mut b = run("s", "ci", vec![Synth { threads: 0, ..Synth::new("x", "engine-cpu") }.case()]);
+        let a = run(
+            "s",
+            "box",
+            vec![
+                Synth {
+                    threads: 0,
+                    ..Synth::new("x", "engine-cpu")
+                }
+                .case(),
+            ],
+        );
+        let mut b = run(
+            "s",
+            "ci",
+            vec![
+                Synth {
+                    threads: 0,
+                    ..Synth::new("x", "engine-cpu")
+                }
+                .case(),
+            ],
+        );
         b.system.cpu_model = "Other CPU".into();
         b.system.logical_cores = 2;
         b.subjects[0].version = "1.1".into();
         b.cases[0].threads_resolved = 2;
-        let blocking: Vec<String> =
-            environment_differences(&a, &b).into_iter().filter(|d| d.blocks_absolute).map(|d| d.what).collect();
-        assert_eq!(blocking, ["CPU model", "logical cores", "subject engine-cpu", "threads=all resolves to"]);
+        let blocking: Vec<String> = environment_differences(&a, &b)
+            .into_iter()
+            .filter(|d| d.blocks_absolute)
+            .map(|d| d.what)
+            .collect();
+        assert_eq!(
+            blocking,
+            [
+                "CPU model",
+                "logical cores",
+                "subject engine-cpu",
+                "threads=all resolves to"
+            ]
+        );
     }
 }

@@ -59,11 +59,13 @@ impl Synth {
 
     /// A measured (`ok`) case with samples, rounds and summary.
     pub fn case(&self) -> CaseResult {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ fnv(&self.subject) ^ fnv(&self.scenario));
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(self.seed ^ fnv(&self.subject) ^ fnv(&self.scenario));
         let mut samples = Vec::new();
         let mut rounds = Vec::new();
         for round in 0..self.rounds {
-            let level = self.median_s * (1.0 + self.round_noise * (2.0 * rng.random::<f64>() - 1.0));
+            let level =
+                self.median_s * (1.0 + self.round_noise * (2.0 * rng.random::<f64>() - 1.0));
             let mut these: Vec<f64> = (0..self.per_round)
                 .map(|_| {
                     let z: f64 = (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0;
@@ -87,14 +89,26 @@ impl Synth {
                 timer_overhead_s: 2e-8,
             });
         }
-        let params: BTreeMap<String, serde_json::Value> =
-            self.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(*v))).collect();
+        let params: BTreeMap<String, serde_json::Value> = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::from(*v)))
+            .collect();
         let mut id = vec![self.scenario.clone()];
         if !params.is_empty() {
-            id.push(self.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
+            id.push(
+                self.params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
         }
         id.push(self.subject.clone());
-        id.push(format!("threads={}", super::keys::threads_text(self.threads)));
+        id.push(format!(
+            "threads={}",
+            super::keys::threads_text(self.threads)
+        ));
         let mut case = CaseResult {
             id: id.join("/"),
             scenario: self.scenario.clone(),
@@ -162,7 +176,11 @@ pub fn run(suite: &str, hostname: &str, cases: Vec<CaseResult>) -> RunResults {
             engine_debug_assertions: "false".to_string(),
             rustc: "rustc 1.89.0".to_string(),
             features: Vec::new(),
-            command: vec!["harness".to_string(), "suite".to_string(), suite.to_string()],
+            command: vec![
+                "harness".to_string(),
+                "suite".to_string(),
+                suite.to_string(),
+            ],
         },
         suite: SuiteInfo {
             name: suite.to_string(),
@@ -210,5 +228,7 @@ pub fn synthetic_machine(hostname: &str) -> SystemInfo {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
 }

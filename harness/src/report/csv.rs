@@ -72,8 +72,8 @@ pub fn samples_csv(results: &RunResults) -> anyhow::Result<Vec<u8>> {
             w.write_record(&row)?;
         }
     }
-    Ok(w.into_inner()
-        .map_err(|e| anyhow::anyhow!("writing samples.csv: {e}"))?)
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("writing samples.csv: {e}"))
 }
 
 /// Each sample of `case` with its round, index within the round, and iterations per sample:

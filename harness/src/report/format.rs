@@ -147,6 +147,27 @@ pub fn param_value(x: f64) -> String {
     }
 }
 
+/// A sweep value as an axis tick, short enough for a crowded log axis: small integers in
+/// full (`8`, `4096`), powers of two from 2^14 in binary units (`16Ki`, `1Mi`, `8Mi`),
+/// anything else with an SI prefix (`12.3k`, `0.250`).
+pub fn param_compact(x: f64) -> String {
+    let is_int = x.fract() == 0.0 && x.abs() < 1e15;
+    if is_int && x.abs() < 10_000.0 {
+        return format!("{}", x as i64);
+    }
+    if is_int && x > 0.0 && (x as u64).is_power_of_two() {
+        let exp = (x as u64).trailing_zeros();
+        let (unit, shift) = match exp {
+            0..20 => ("Ki", 10),
+            20..30 => ("Mi", 20),
+            30..40 => ("Gi", 30),
+            _ => ("Ti", 40),
+        };
+        return format!("{}{unit}", 1u64 << (exp - shift));
+    }
+    si(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +229,11 @@ mod tests {
         assert_eq!(param_value(8.0), "8");
         assert_eq!(param_value(1048576.0), "1048576");
         assert_eq!(param_value(0.25), "0.250");
+        assert_eq!(param_compact(4096.0), "4096");
+        assert_eq!(param_compact(16384.0), "16Ki");
+        assert_eq!(param_compact(1048576.0), "1Mi");
+        assert_eq!(param_compact(8388608.0), "8Mi");
+        assert_eq!(param_compact(12_345.0), "12.3k");
+        assert_eq!(param_compact(0.25), "0.250");
     }
 }

@@ -220,8 +220,11 @@ impl Context {
                     },
                 })
                 .collect(),
-            results: r.cases.iter().map(result_row).collect(),
-            correctness: r.cases.iter().filter_map(correctness_row).collect(),
+            results: in_group_order(r).into_iter().map(result_row).collect(),
+            correctness: in_group_order(r)
+                .into_iter()
+                .filter_map(correctness_row)
+                .collect(),
             problems: r
                 .cases
                 .iter()
@@ -333,22 +336,33 @@ fn median(values: &[f64]) -> Option<f64> {
 }
 
 fn summary(r: &RunResults) -> Vec<SummaryRow> {
-    groups::case_groups(r)
-        .iter()
+    let groups: Vec<_> = groups::case_groups(r)
+        .into_iter()
         .filter(|g| g.cases.iter().any(|c| c.status != Status::Skipped))
-        .map(|g| {
+        .collect();
+    let rankings = groups::rank_all(&groups);
+    groups
+        .iter()
+        .zip(rankings)
+        .map(|(g, ranking)| {
             let case = g.cases.first().map(|c| case_label(c)).unwrap_or_default();
             let threads = threads_label(g.threads);
-            match groups::rank(g) {
+            // Subjects of the group that are not ranked, and why.
+            let unranked = g
+                .cases
+                .iter()
+                .filter(|c| !groups::is_ranked(c))
+                .map(|c| format!("{}: {}", c.subject, status(c.status)));
+            match ranking {
                 None => SummaryRow {
                     case,
                     threads,
                     fastest: "no valid result".into(),
                     median: NONE.into(),
-                    others: String::new(),
+                    others: unranked.collect::<Vec<_>>().join("; "),
                 },
                 Some(rank) => {
-                    let others: Vec<String> = rank
+                    let mut others: Vec<String> = rank
                         .others
                         .iter()
                         .map(|(c, est)| {
@@ -364,6 +378,10 @@ fn summary(r: &RunResults) -> Vec<SummaryRow> {
                             )
                         })
                         .collect();
+                    if others.is_empty() {
+                        others.push("only valid subject".into());
+                    }
+                    others.extend(unranked);
                     SummaryRow {
                         case,
                         threads,
@@ -373,15 +391,20 @@ fn summary(r: &RunResults) -> Vec<SummaryRow> {
                             .summary
                             .as_ref()
                             .map_or(NONE.into(), |s| duration(s.median_s)),
-                        others: if others.is_empty() {
-                            "only valid subject".into()
-                        } else {
-                            others.join("; ")
-                        },
+                        others: others.join("; "),
                     }
                 }
             }
         })
+        .collect()
+}
+
+/// The run's cases grouped as the summary groups them (scenario, parameters, threads), so
+/// tables read group by group.
+fn in_group_order(r: &RunResults) -> Vec<&CaseResult> {
+    groups::case_groups(r)
+        .into_iter()
+        .flat_map(|g| g.cases)
         .collect()
 }
 
@@ -910,7 +933,10 @@ mod tests {
         // engine-cpu (6.1 ms) beats torch (11.2 ms); candle is invalid and never ranked.
         assert!(line.contains("| engine-cpu |"), "{line}");
         assert!(line.contains("torch 1.8"), "{line}");
-        assert!(!line.contains("candle"), "{line}");
+        assert!(
+            line.ends_with("; candle: invalid |"),
+            "listed, not ranked: {line}"
+        );
         let line_128 = md
             .lines()
             .find(|l| l.starts_with("| forward · batch=1, seq_len=128 | 1 |"))
@@ -921,7 +947,10 @@ mod tests {
         );
         // The pipeline has one valid subject.
         assert!(md.contains("| pipeline | 1 | engine-cpu | 4."), "{md}");
-        assert!(md.contains("only valid subject"));
+        assert!(
+            md.contains("only valid subject; torch: failed; onnxruntime: skipped"),
+            "{md}"
+        );
         // The ratio printed is the stats crate's.
         let a = &results.cases[0].samples_s;
         let b = &results.cases[1].samples_s;

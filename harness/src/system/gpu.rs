@@ -126,13 +126,8 @@ fn lookup_pci(ids: &str, vendor: &str, device: &str) -> (Option<String>, Option<
     let mut vendor_name = None;
     for line in ids.lines() {
         if vendor_name.is_none() {
-            if let Some(rest) = line
-                .strip_prefix(vendor)
-                .filter(|_| !line.starts_with('\t'))
-            {
-                if rest.starts_with("  ") {
-                    vendor_name = Some(rest.trim().to_string());
-                }
+            if let Some(rest) = line.strip_prefix(vendor).filter(|r| r.starts_with("  ")) {
+                vendor_name = Some(rest.trim().to_string());
             }
         } else if let Some(dev_line) = line.strip_prefix('\t') {
             if dev_line.starts_with('\t') {

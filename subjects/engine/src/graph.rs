@@ -4,6 +4,8 @@
 //! a list of inputs and a list of outputs. Building infers each node's shape and dtype, so a
 //! bad graph fails where it is built, with an error that names the op and the shapes.
 
+mod model_ops;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -393,20 +395,43 @@ impl Graph {
     }
 
     /// Concrete shapes of every node for one binding of the symbolic dims.
+    ///
+    /// A node that reads a symbolic shape is inferred again on the concrete ones, so checks
+    /// that need numbers (a slice's end against a symbolic dim) run once the dims are known.
     pub fn concrete_shapes(&self, bindings: &Bindings) -> Result<Vec<Vec<usize>>> {
-        self.nodes
-            .iter()
-            .map(|n| {
-                n.shape
-                    .bind(bindings)
-                    .to_static()
-                    .ok_or_else(|| Error::BadShape {
-                        op: n.op.name().into(),
-                        shape: n.shape.clone(),
-                        why: "a symbolic dim is not bound by any input".into(),
-                    })
-            })
-            .collect()
+        let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            let dims = n
+                .shape
+                .bind(bindings)
+                .to_static()
+                .ok_or_else(|| Error::BadShape {
+                    op: n.op.name().into(),
+                    shape: n.shape.clone(),
+                    why: "a symbolic dim is not bound by any input".into(),
+                })?;
+            if n.inputs.iter().any(|v| !self.nodes[v.0].shape.is_static()) {
+                let concrete: Vec<Shape> = n
+                    .inputs
+                    .iter()
+                    .map(|v| Shape::from_static(&shapes[v.0]))
+                    .collect();
+                let facts: Vec<(&Shape, DType)> = concrete
+                    .iter()
+                    .zip(&n.inputs)
+                    .map(|(s, v)| (s, self.nodes[v.0].dtype))
+                    .collect();
+                let (inferred, _) = n.op.bind(bindings).infer(&facts)?;
+                if inferred.to_static().as_deref() != Some(dims.as_slice()) {
+                    return Err(self.error(format!(
+                        "{}: infers {inferred} for this binding, not {dims:?}",
+                        n.op.name()
+                    )));
+                }
+            }
+            shapes.push(dims);
+        }
+        Ok(shapes)
     }
 
     /// Total floating-point operations of one run for concrete shapes.

@@ -22,6 +22,7 @@ mod cpu;
 mod dtype;
 mod error;
 mod graph;
+pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod reference;

@@ -8,6 +8,8 @@
 //!
 //! i64 values are held in f64 too, so they are exact up to 2^53 in magnitude.
 
+mod model_ops;
+
 use crate::ops::{ElementwiseProgram, Op, ReduceOp};
 use crate::{DType, Data, Error, Graph, Result, Tensor, strides};
 
@@ -52,7 +54,7 @@ pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
                         dims: &shapes[v.0],
                     })
                     .collect();
-                eval(op, &ins, &shapes[i])
+                eval(op, &ins, &shapes[i])?
             }
         };
         let expected = numel(&shapes[i]);
@@ -103,8 +105,9 @@ impl Operand<'_> {
 }
 
 /// Computes one node that is not a source, given its evaluated inputs and its output dims.
-fn eval(op: &Op, ins: &[Operand], out: &[usize]) -> Vec<f64> {
-    match op {
+/// Fails only on data the shapes cannot rule out (an index out of range).
+fn eval(op: &Op, ins: &[Operand], out: &[usize]) -> Result<Vec<f64>> {
+    Ok(match op {
         Op::Input { .. } | Op::Constant(_) => unreachable!("`run` reads sources itself"),
         Op::Unary(u) => ins[0].data.iter().map(|&x| u.eval_f64(x)).collect(),
         Op::Binary(b) => {
@@ -137,7 +140,21 @@ fn eval(op: &Op, ins: &[Operand], out: &[usize]) -> Vec<f64> {
             DType::I64 => ins[0].data.iter().map(|x| x.trunc()).collect(),
             DType::F32 => ins[0].data.to_vec(),
         },
-    }
+        Op::Gather => model_ops::gather(&ins[0], &ins[1])?,
+        Op::LayerNorm { eps } => model_ops::layer_norm(&ins[0], None, &ins[1], &ins[2], *eps),
+        Op::AddLayerNorm { eps } => {
+            model_ops::layer_norm(&ins[0], Some(&ins[1]), &ins[2], &ins[3], *eps)
+        }
+        Op::Softmax { axis } => model_ops::softmax(&ins[0], *axis),
+        Op::Slice { axis, start, end } => model_ops::slice(&ins[0], *axis, *start, *end),
+        Op::Concat { axis } => model_ops::concat(ins, *axis),
+        Op::Arange { .. } => (0..out[0]).map(|i| i as f64).collect(),
+        Op::Conv2d {
+            stride, padding, ..
+        } => model_ops::conv2d(ins, out, *stride, *padding),
+        Op::MaxPool2d { kernel, stride } => model_ops::max_pool2d(&ins[0], out, *kernel, *stride),
+        Op::Attention { scale, .. } => model_ops::attention(ins, out, *scale),
+    })
 }
 
 /// Runs a fused element-wise program once per element; `args[r]` holds register `r` for
@@ -169,9 +186,15 @@ fn matmul(a: &Operand, b: &Operand, out: &[usize]) -> Vec<f64> {
         let a = &a[i * m * k..][..m * k];
         let b = &b[i * k * n..][..k * n];
         let c = &mut c[i * m * n..][..m * n];
+        // Row-by-row accumulation (i, p, j order): still the textbook sum in f64, but it
+        // walks `b` contiguously, which keeps model-sized references to seconds, not minutes.
         for row in 0..m {
-            for col in 0..n {
-                c[row * n + col] = (0..k).map(|p| a[row * k + p] * b[p * n + col]).sum();
+            let c_row = &mut c[row * n..][..n];
+            for p in 0..k {
+                let a_rp = a[row * k + p];
+                for (c, &b) in c_row.iter_mut().zip(&b[p * n..][..n]) {
+                    *c += a_rp * b;
+                }
             }
         }
     }

@@ -552,6 +552,7 @@ fn report_names_the_passes_and_the_isa() {
         [
             "remove_dead_nodes",
             "fold_constants",
+            "fuse_add_layer_norm",
             "fuse_elementwise",
             "fuse_matmul_epilogue",
             "remove_dead_nodes"

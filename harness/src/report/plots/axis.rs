@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(a.between(8.0, 32.0, 0.5), 16.0);
         let lin = Axis::at_values(&[1.0, 2.0, 3.0]);
         assert!(!lin.is_log());
-        assert_eq!(a.map(&8.0, (0, 100)) < a.map(&32.0, (0, 100)), true);
+        assert!(a.map(&8.0, (0, 100)) < a.map(&32.0, (0, 100)));
         let c = Axis::categories(3);
         assert_eq!(c.key_points(3usize), vec![0.0, 1.0, 2.0]);
         assert_eq!(c.map(&1.0, (0, 300)), 150);

@@ -43,7 +43,11 @@ pub(super) struct LatencyChart {
 }
 
 impl LatencyChart {
-    pub const SIZE: (u32, u32) = (1000, 600);
+    /// 1000 × 600, wider with more than four subjects so their labels keep apart.
+    pub fn size_px(&self) -> (u32, u32) {
+        let n = self.strips.len() as u32;
+        ((160 + 210 * n).clamp(1000, 3000), 600)
+    }
 
     pub fn new(title: &str, group: &CaseGroup<'_>, palette: &Palette) -> LatencyChart {
         let strips = group

@@ -112,18 +112,19 @@ pub fn render(results: &RunResults, dir: &Path) -> anyhow::Result<Vec<PathBuf>> 
 
 /// A chart that can draw itself on any plotters backend. Two methods rather than one
 /// generic one keep the trait object-safe.
-trait Chart {
+pub(crate) trait Chart {
     fn size(&self) -> (u32, u32);
     fn draw_svg(&self, root: &DrawingArea<SVGBackend<'_>, Shift>) -> anyhow::Result<()>;
     fn draw_png(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>;
 }
 
-/// Implements [`Chart`] for a type with `fn draw<DB: DrawingBackend>(&self, root) -> Result<..>`.
+/// Implements [`Chart`] for a type with `fn size_px(&self) -> (u32, u32)` and
+/// `fn draw<DB: DrawingBackend>(&self, root) -> Result<..>`.
 macro_rules! impl_chart {
     ($t:ty) => {
         impl $crate::report::plots::Chart for $t {
             fn size(&self) -> (u32, u32) {
-                Self::SIZE
+                self.size_px()
             }
             fn draw_svg(
                 &self,
@@ -151,7 +152,11 @@ macro_rules! impl_chart {
 use impl_chart;
 
 /// Writes `<stem>.svg` and `<stem>.png` atomically.
-fn write_chart(chart: &dyn Chart, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn write_chart(
+    chart: &dyn Chart,
+    dir: &Path,
+    stem: &str,
+) -> anyhow::Result<Vec<PathBuf>> {
     use anyhow::Context;
     let size = chart.size();
 
@@ -188,7 +193,7 @@ fn write_chart(chart: &dyn Chart, dir: &Path, stem: &str) -> anyhow::Result<Vec<
 static FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
 
 /// Registers the embedded font under the family names plotters asks for (once).
-fn register_fonts() {
+pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for family in ["sans-serif", "serif", "monospace"] {
@@ -200,7 +205,7 @@ fn register_fonts() {
 }
 
 /// The font family every chart uses.
-const FONT_FAMILY: &str = "sans-serif";
+pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
 /// A stable colour per subject across all charts of a run.
 pub(super) struct Palette {

@@ -49,7 +49,9 @@ pub(super) struct ScalingChart {
 }
 
 impl ScalingChart {
-    pub const SIZE: (u32, u32) = (1400, 620);
+    pub fn size_px(&self) -> (u32, u32) {
+        (1400, 620)
+    }
 
     pub fn new(title: &str, sweep: &Sweep<'_>, palette: &Palette) -> ScalingChart {
         let xs = sweep.xs();
@@ -176,7 +178,7 @@ impl ScalingChart {
         chart
             .configure_mesh()
             .x_labels(self.xs.len())
-            .x_label_formatter(&|x| format::param_value(*x))
+            .x_label_formatter(&|x| format::param_compact(*x))
             .y_labels(12)
             .y_label_formatter(y_fmt)
             .x_desc(x_desc)
@@ -195,19 +197,25 @@ impl ScalingChart {
                 6,
                 style,
             ))?;
-            // The label beside the line, on the side with more room.
-            let right_side = x_axis_fraction(&self.xs, c.x) > 0.6;
-            let (h, dx) = if right_side {
+            // Its label beside it, on a side where it fits (~0.55 em per character).
+            let label = format!("crossover: {}", c.label);
+            let plot_w = area.dim_in_pixel().0 as f64 - 92.0 - 32.0;
+            let label_w = label.chars().count() as f64 * 14.0 * 0.55 + 8.0;
+            let f = x_axis_fraction(&self.xs, c.x);
+            let (h, dx) = if (1.0 - f) * plot_w >= label_w {
+                (HPos::Left, 6)
+            } else if f * plot_w >= label_w {
                 (HPos::Right, -6)
             } else {
-                (HPos::Left, 6)
+                (HPos::Center, 0)
             };
             let text = TextStyle::from((FONT_FAMILY, 14).into_font())
                 .color(&RGBColor(60, 60, 60))
-                .pos(Pos::new(h, VPos::Top));
+                .pos(Pos::new(h, VPos::Bottom));
+            // At the bottom: the legend holds the top left, and at the crossing the lines
+            // are mid-height.
             chart.draw_series(std::iter::once(
-                EmptyElement::at((c.x, y_hi))
-                    + Text::new(format!("crossover: {}", c.label), (dx, 4), text),
+                EmptyElement::at((c.x, y_lo)) + Text::new(label.clone(), (dx, -6), text),
             ))?;
         }
 

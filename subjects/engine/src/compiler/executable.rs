@@ -1,6 +1,7 @@
 //! A compiled graph: lowered kernels, memory plans per binding, a thread pool.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use super::CompileOptions;
 use super::passes::memory_plan::{self, Home, Plan};
@@ -101,6 +102,22 @@ impl Executable {
 
     /// Runs the graph; inputs are checked against the declared ones (dtype, rank, sizes).
     pub fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.run_timed(inputs, None)
+    }
+
+    /// Runs the graph and also returns the wall time of every node of [`Self::graph`]
+    /// (zero for inputs, constants, aliases and views), to see where a run's time goes.
+    pub fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
+        let mut times = vec![Duration::ZERO; self.graph.nodes().len()];
+        let out = self.run_timed(inputs, Some(&mut times))?;
+        Ok((out, times))
+    }
+
+    fn run_timed(
+        &mut self,
+        inputs: &[Tensor],
+        times: Option<&mut Vec<Duration>>,
+    ) -> Result<Vec<Tensor>> {
         let bindings = self.graph.bind_inputs(inputs)?;
         let key: Vec<usize> = self.symbols.iter().map(|s| bindings[s]).collect();
         if !self.plans.contains_key(&key) {
@@ -147,10 +164,10 @@ impl Executable {
             ctx: self.ctx,
         };
         match &self.pool {
-            Some(pool) if *parallel => pool.install(|| step.run())?,
+            Some(pool) if *parallel => pool.install(|| step.run(times))?,
             _ => {
                 step.ctx.threads = 1;
-                step.run()?
+                step.run(times)?
             }
         }
 
@@ -181,8 +198,11 @@ fn worth_threads(graph: &Graph, dims: &[Vec<usize>]) -> bool {
         .map(|(i, node)| {
             let ins: Vec<Vec<usize>> = node.inputs.iter().map(|v| dims[v.0].clone()).collect();
             match node.op {
-                // ~50 GFLOP/s for small and medium GEMMs, ~0.5 ns per element otherwise.
-                Op::MatMul | Op::MatMulEpilogue(_) => node.op.flops(&ins, &dims[i]) as f64 / 50.0,
+                // ~50 GFLOP/s for small and medium GEMMs (convolutions and attention are
+                // GEMMs too), ~0.5 ns per element otherwise.
+                Op::MatMul | Op::MatMulEpilogue(_) | Op::Conv2d { .. } | Op::Attention { .. } => {
+                    node.op.flops(&ins, &dims[i]) as f64 / 50.0
+                }
                 Op::Input { .. } | Op::Constant(_) => 0.0,
                 _ => dims[i].iter().product::<usize>() as f64 * 0.5,
             }
@@ -209,11 +229,12 @@ struct Steps<'a> {
 }
 
 impl Steps<'_> {
-    fn run(&self) -> Result<()> {
+    fn run(&self, mut times: Option<&mut Vec<Duration>>) -> Result<()> {
         for (i, node) in self.graph.nodes().iter().enumerate() {
             if !self.homes[i].computes() {
                 continue;
             }
+            let start = times.is_some().then(Instant::now);
             let args: Vec<Arg> = node.inputs.iter().map(|v| self.arg(v.0)).collect();
             run_node(
                 self.ctx,
@@ -222,6 +243,9 @@ impl Steps<'_> {
                 self.out(i),
                 &self.plan.dims[i],
             )?;
+            if let (Some(t), Some(start)) = (times.as_deref_mut(), start) {
+                t[i] = start.elapsed();
+            }
         }
         Ok(())
     }

@@ -18,7 +18,8 @@ use crate::{Graph, Result};
 pub struct CompileOptions {
     /// Threads of the executable's pool (0 = every core the OS gives this process).
     pub threads: usize,
-    /// Fuse element-wise chains and matmul epilogues (off: one kernel per node).
+    /// Fuse element-wise chains, matmul epilogues and residual adds into LayerNorm (off: one
+    /// kernel per node).
     pub fuse: bool,
 }
 
@@ -42,6 +43,8 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<Executable> {
         ("fold_constants", passes::fold_constants::run),
     ];
     if options.fuse {
+        // Before element-wise fusion, which would take the residual add into a chain.
+        passes.push(("fuse_add_layer_norm", passes::fuse_add_layer_norm::run));
         passes.push(("fuse_elementwise", passes::fuse_elementwise::run));
         passes.push(("fuse_matmul_epilogue", passes::fuse_matmul_epilogue::run));
     }

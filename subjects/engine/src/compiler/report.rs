@@ -24,6 +24,8 @@ pub struct CompileReport {
     pub immediates: usize,
     /// Matmuls fused with their element-wise epilogue into one `fused_matmul` node.
     pub fused_epilogues: usize,
+    /// Residual adds fused into the LayerNorm that reads them (`fused_add_layer_norm`).
+    pub fused_add_layer_norms: usize,
     /// Memory plans made so far (one per distinct binding of the symbolic dims).
     pub plans: usize,
     /// Arena bytes of the plan used by the last run.
@@ -69,14 +71,15 @@ impl fmt::Display for CompileReport {
         }
         writeln!(
             f,
-            "  removed {}, folded {} ({} weights prepacked), fused {} chains ({} ops, {} immediates), {} matmul epilogues",
+            "  removed {}, folded {} ({} weights prepacked), fused {} chains ({} ops, {} immediates), {} matmul epilogues, {} add+layer_norm",
             self.removed,
             self.folded,
             self.prepacked_weights,
             self.fused_chains,
             self.fused_ops,
             self.immediates,
-            self.fused_epilogues
+            self.fused_epilogues,
+            self.fused_add_layer_norms
         )?;
         write!(
             f,

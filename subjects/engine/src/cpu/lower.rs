@@ -19,6 +19,35 @@ pub enum Kernel {
         axes: Vec<usize>,
     },
     Cast,
+    Gather,
+    Arange,
+    Slice {
+        axis: usize,
+        start: usize,
+    },
+    Concat {
+        axis: usize,
+    },
+    /// LayerNorm; with four inputs the first two are summed first (the fused residual).
+    LayerNorm {
+        eps: f32,
+    },
+    Softmax {
+        axis: usize,
+    },
+    /// im2col + GEMM; a third input is the bias.
+    Conv2d {
+        stride: [usize; 2],
+        padding: [usize; 2],
+    },
+    MaxPool2d {
+        kernel: [usize; 2],
+        stride: [usize; 2],
+    },
+    /// Fused scale, mask, softmax and both products; a fourth input is the mask.
+    Attention {
+        scale: f32,
+    },
 }
 
 /// The element-wise tail of a fused matmul, split for the GEMM.
@@ -57,6 +86,17 @@ impl Kernel {
                 axes: axes.clone(),
             },
             Op::Cast { .. } => Kernel::Cast,
+            Op::Gather => Kernel::Gather,
+            Op::Arange { .. } => Kernel::Arange,
+            &Op::Slice { axis, start, .. } => Kernel::Slice { axis, start },
+            &Op::Concat { axis } => Kernel::Concat { axis },
+            &Op::LayerNorm { eps } | &Op::AddLayerNorm { eps } => Kernel::LayerNorm { eps },
+            &Op::Softmax { axis } => Kernel::Softmax { axis },
+            &Op::Conv2d {
+                stride, padding, ..
+            } => Kernel::Conv2d { stride, padding },
+            &Op::MaxPool2d { kernel, stride } => Kernel::MaxPool2d { kernel, stride },
+            &Op::Attention { scale, .. } => Kernel::Attention { scale },
         })
     }
 }

@@ -118,7 +118,7 @@ fn gemm_batched(
         // SAFETY: see `gemm_one`.
         unsafe {
             gemm_one(
-                rows, n, k, out, a_data, a_mat, b_data, b_mat, accumulate, par,
+                rows, n, k, out, a_data, a_mat, b_data, b_mat, accumulate, 1.0, par,
             )
         };
         return;
@@ -148,6 +148,7 @@ fn gemm_batched(
                 &b_data[ob..],
                 b_mat,
                 accumulate,
+                1.0,
                 par,
             )
         };
@@ -165,15 +166,15 @@ fn gemm_batched(
     }
 }
 
-/// `dst[m, n] (+)= a[m, k] @ b[k, n]` with `a`, `b` given as (row, column) element strides
-/// from the start of their slices; `dst` is contiguous.
+/// `dst[m, n] (+)= scale * a[m, k] @ b[k, n]` with `a`, `b` given as (row, column) element
+/// strides from the start of their slices; `dst` is contiguous.
 ///
 /// # Safety
 /// Every element `a[i * rs + j * cs]` for `i < m`, `j < k` (and likewise `b` over `k`, `n`)
 /// must lie inside its slice. The executor guarantees it: strides come from the memory
 /// plan's view of buffers that hold the whole operand.
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_one(
+pub(super) unsafe fn gemm_one(
     m: usize,
     n: usize,
     k: usize,
@@ -183,6 +184,7 @@ unsafe fn gemm_one(
     b: &[f32],
     (b_rs, b_cs): (usize, usize),
     accumulate: bool,
+    scale: f32,
     par: Parallelism,
 ) {
     debug_assert!(dst.len() >= m * n);
@@ -205,7 +207,7 @@ unsafe fn gemm_one(
             b_cs as isize,
             b_rs as isize,
             1.0,
-            1.0,
+            scale,
             false,
             false,
             false,

@@ -4,14 +4,21 @@
 //! executor can point them into its arena; constant folding calls the same kernels through
 //! [`eval`] on owned tensors, so folded values match run-time ones bit for bit.
 
+mod attention;
 mod cast;
+mod concat;
+mod conv;
 mod elementwise;
+mod index;
 mod isa;
 mod lower;
 pub(crate) mod math;
 mod matmul;
 pub(crate) mod movement;
+mod norm;
+mod pool;
 mod reduce;
+mod softmax;
 
 pub(crate) use elementwise::Operand;
 pub use isa::{Isa, cpu_isa};
@@ -49,6 +56,25 @@ impl Arg<'_> {
         match self.data {
             ArgData::F32(d) => Ok(d),
             ArgData::I64(_) => Err(dtype_error(op)),
+        }
+    }
+
+    /// The elements of a dense f32 operand, for kernels that do not read strides (the memory
+    /// plan hands strided views only to matmul and attention).
+    fn dense_f32(&self, op: &str) -> Result<&[f32]> {
+        self.require_contiguous(op)?;
+        let n = self.dims.iter().product();
+        Ok(&self.f32(op)?[..n])
+    }
+
+    fn require_contiguous(&self, op: &str) -> Result<()> {
+        if self.is_contiguous() {
+            Ok(())
+        } else {
+            Err(Error::BadArgument {
+                op: op.into(),
+                why: "the CPU kernel expects a contiguous input".into(),
+            })
         }
     }
 }
@@ -106,6 +132,37 @@ pub(crate) fn run_node(
             reduce::reduce(ctx, *op, axes, &args[0], out.f32("reduce")?)
         }
         Kernel::Cast => cast::cast(&args[0], out),
+        Kernel::Gather => index::gather(&args[0], &args[1], out),
+        Kernel::Arange => index::arange(out),
+        Kernel::Slice { axis, start } => concat::slice(&args[0], *axis, *start, out, out_dims),
+        Kernel::Concat { axis } => concat::concat(args, *axis, out),
+        Kernel::LayerNorm { eps } => {
+            let mut out = out;
+            norm::layer_norm(ctx, args, *eps, out.f32("layer_norm")?)
+        }
+        Kernel::Softmax { axis } => {
+            let mut out = out;
+            softmax::softmax(ctx, *axis, &args[0], out.f32("softmax")?)
+        }
+        Kernel::Conv2d { stride, padding } => {
+            let mut out = out;
+            conv::conv2d(ctx, args, *stride, *padding, out.f32("conv2d")?, out_dims)
+        }
+        Kernel::MaxPool2d { kernel, stride } => {
+            let mut out = out;
+            pool::max_pool2d(
+                ctx,
+                &args[0],
+                *kernel,
+                *stride,
+                out.f32("max_pool2d")?,
+                out_dims,
+            )
+        }
+        Kernel::Attention { scale } => {
+            let mut out = out;
+            attention::attention(ctx, args, *scale, out.f32("attention")?, out_dims)
+        }
     }
 }
 

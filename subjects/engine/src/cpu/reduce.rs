@@ -75,18 +75,29 @@ fn rows_serial<const FMA: bool>(op: ReduceOp, data: &[f32], len: usize, out: &mu
 /// Folds a row with 64 independent accumulators (4 AVX-512 registers: enough to hide the
 /// add latency and let LLVM vectorise), then a pairwise tree.
 #[inline(always)]
-fn lanes(row: &[f32], init: f32, f: impl Fn(f32, f32) -> f32 + Copy) -> f32 {
+pub(super) fn lanes(row: &[f32], init: f32, f: impl Fn(f32, f32) -> f32 + Copy) -> f32 {
+    lanes_map(row, init, |x| x, f)
+}
+
+/// [`lanes`] of `map(x)` over the row (a sum of squares without a temporary).
+#[inline(always)]
+pub(super) fn lanes_map(
+    row: &[f32],
+    init: f32,
+    map: impl Fn(f32) -> f32 + Copy,
+    f: impl Fn(f32, f32) -> f32 + Copy,
+) -> f32 {
     const L: usize = 64;
     let mut acc = [init; L];
     let chunks = row.chunks_exact(L);
     let tail = chunks.remainder();
     for c in chunks {
         for i in 0..L {
-            acc[i] = f(acc[i], c[i]);
+            acc[i] = f(acc[i], map(c[i]));
         }
     }
     for (a, &x) in acc.iter_mut().zip(tail) {
-        *a = f(*a, x);
+        *a = f(*a, map(x));
     }
     let mut w = L;
     while w > 1 {

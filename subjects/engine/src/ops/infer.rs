@@ -1,15 +1,22 @@
 //! Shape and dtype inference for every op, on symbolic or concrete shapes alike.
 
+use super::infer_model;
 use super::{ElementwiseProgram, Op};
 use crate::{DType, Dim, Error, Result, Shape};
 
 pub(super) fn infer(op: &Op, inputs: &[(&Shape, DType)]) -> Result<(Shape, DType)> {
     let name = op.name();
     let arity = match op {
-        Op::Input { .. } | Op::Constant(_) => 0,
-        Op::Binary(_) | Op::MatMul => 2,
+        Op::Input { .. } | Op::Constant(_) | Op::Arange { .. } => 0,
+        Op::Binary(_) | Op::MatMul | Op::Gather => 2,
         Op::Elementwise(p) => p.n_inputs,
         Op::MatMulEpilogue(p) => p.n_inputs + 1,
+        Op::LayerNorm { .. } => 3,
+        Op::AddLayerNorm { .. } => 4,
+        Op::Conv2d { bias, .. } => 2 + usize::from(*bias),
+        Op::Attention { masked, .. } => 3 + usize::from(*masked),
+        // Any number but none.
+        Op::Concat { .. } => inputs.len().max(1),
         _ => 1,
     };
     if inputs.len() != arity {
@@ -121,10 +128,42 @@ pub(super) fn infer(op: &Op, inputs: &[(&Shape, DType)]) -> Result<(Shape, DType
             Ok((Shape(dims), dtype))
         }
         Op::Cast { to } => Ok((inputs[0].0.clone(), *to)),
+        Op::Gather => infer_model::gather(name, inputs[0], inputs[1]),
+        Op::LayerNorm { .. } => infer_model::layer_norm(name, inputs[0], &inputs[1..]),
+        Op::AddLayerNorm { .. } => {
+            let (a, da) = inputs[0];
+            let (b, db) = inputs[1];
+            require_f32(name, db)?;
+            if a != b {
+                return Err(Error::ShapeMismatch {
+                    op: name.into(),
+                    lhs: a.clone(),
+                    rhs: b.clone(),
+                    why: "the residual add must not broadcast".into(),
+                });
+            }
+            infer_model::layer_norm(name, (a, da), &inputs[2..])
+        }
+        Op::Softmax { axis } => {
+            let (shape, dtype) = inputs[0];
+            require_f32(name, dtype)?;
+            infer_model::check_axis(name, shape, *axis)?;
+            Ok((shape.clone(), dtype))
+        }
+        Op::Slice { axis, start, end } => infer_model::slice(name, inputs[0], *axis, *start, *end),
+        Op::Concat { axis } => infer_model::concat(name, inputs, *axis),
+        Op::Arange { len, dtype } => Ok((Shape(vec![len.clone()]), *dtype)),
+        Op::Conv2d {
+            stride, padding, ..
+        } => infer_model::conv2d(name, inputs, *stride, *padding),
+        Op::MaxPool2d { kernel, stride } => {
+            infer_model::max_pool2d(name, inputs[0], *kernel, *stride)
+        }
+        Op::Attention { .. } => infer_model::attention(name, inputs),
     }
 }
 
-fn require_f32(op: &str, dtype: DType) -> Result<()> {
+pub(super) fn require_f32(op: &str, dtype: DType) -> Result<()> {
     if dtype == DType::F32 {
         Ok(())
     } else {

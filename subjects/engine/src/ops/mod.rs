@@ -6,12 +6,13 @@
 
 pub mod elementwise;
 mod infer;
+mod infer_model;
 
 use std::sync::Arc;
 
 pub use elementwise::{BinaryOp, UnaryOp};
 
-use crate::{DType, Result, Shape, Tensor};
+use crate::{Bindings, DType, Dim, Result, Shape, Tensor};
 
 /// Reductions over a set of axes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -118,6 +119,53 @@ pub enum Op {
     /// (bias, activation, residual). Register 0 of the program is the matmul result, the
     /// node's inputs after `a` and `b` are its other inputs. Compiler output.
     MatMulEpilogue(Arc<ElementwiseProgram>),
+    /// Rows of `table [V, D..]` picked by i64 `indices [I..]`: `[I.., D..]` (embeddings).
+    Gather,
+    /// `(x - mean) / sqrt(var + eps) * gamma + beta` over the last axis; inputs `x, gamma, beta`.
+    LayerNorm {
+        eps: f32,
+    },
+    /// `layer_norm(a + b)`: a residual add finished inside the normalisation; inputs
+    /// `a, b, gamma, beta`. Compiler output.
+    AddLayerNorm {
+        eps: f32,
+    },
+    Softmax {
+        axis: usize,
+    },
+    /// Elements `start..end` of `axis`.
+    Slice {
+        axis: usize,
+        start: usize,
+        end: usize,
+    },
+    /// The inputs joined along `axis` (any number of inputs, one dtype).
+    Concat {
+        axis: usize,
+    },
+    /// `[len] = 0, 1, 2, ...`; `len` may be symbolic, bound when the graph runs.
+    Arange {
+        len: Dim,
+        dtype: DType,
+    },
+    /// NCHW convolution: inputs `x [N, C, H, W]`, `weight [O, C, kh, kw]` and, when
+    /// `bias`, `bias [O]`.
+    Conv2d {
+        stride: [usize; 2],
+        padding: [usize; 2],
+        bias: bool,
+    },
+    /// Max over `kernel` windows of the last two axes of `[N, C, H, W]`, no padding.
+    MaxPool2d {
+        kernel: [usize; 2],
+        stride: [usize; 2],
+    },
+    /// `softmax(q k^T * scale + mask) v` over `q [.., Sq, Dh]`, `k [.., Sk, Dh]`,
+    /// `v [.., Sk, Dv]` and, when `masked`, an additive f32 mask broadcastable to `[.., Sq, Sk]`.
+    Attention {
+        scale: f32,
+        masked: bool,
+    },
 }
 
 impl Op {
@@ -135,6 +183,34 @@ impl Op {
             Op::Cast { .. } => "cast",
             Op::Elementwise(_) => "fused_elementwise",
             Op::MatMulEpilogue(_) => "fused_matmul",
+            Op::Gather => "gather",
+            Op::LayerNorm { .. } => "layer_norm",
+            Op::AddLayerNorm { .. } => "fused_add_layer_norm",
+            Op::Softmax { .. } => "softmax",
+            Op::Slice { .. } => "slice",
+            Op::Concat { .. } => "concat",
+            Op::Arange { .. } => "arange",
+            Op::Conv2d { .. } => "conv2d",
+            Op::MaxPool2d { .. } => "max_pool2d",
+            Op::Attention { .. } => "attention",
+        }
+    }
+
+    /// This op with the symbolic dims it carries (reshape and broadcast targets, arange
+    /// lengths) bound, so it can be re-inferred on concrete shapes at run time.
+    pub fn bind(&self, bindings: &Bindings) -> Op {
+        match self {
+            Op::Reshape { shape } => Op::Reshape {
+                shape: shape.bind(bindings),
+            },
+            Op::BroadcastTo { shape } => Op::BroadcastTo {
+                shape: shape.bind(bindings),
+            },
+            Op::Arange { len, dtype } => Op::Arange {
+                len: Shape(vec![len.clone()]).bind(bindings).0.remove(0),
+                dtype: *dtype,
+            },
+            op => op.clone(),
         }
     }
 
@@ -152,13 +228,37 @@ impl Op {
             | Op::Transpose { .. }
             | Op::Reshape { .. }
             | Op::BroadcastTo { .. }
-            | Op::Cast { .. } => 0,
+            | Op::Cast { .. }
+            | Op::Gather
+            | Op::Slice { .. }
+            | Op::Concat { .. }
+            | Op::Arange { .. } => 0,
             Op::Unary(op) => out * op.flops_per_element(),
             Op::Binary(_) => out,
             Op::Reduce { .. } => inputs[0].iter().product::<usize>() as u64,
             Op::MatMul => matmul_flops(&inputs[0], output),
             Op::Elementwise(p) => out * p.flops_per_element(),
             Op::MatMulEpilogue(p) => matmul_flops(&inputs[0], output) + out * p.flops_per_element(),
+            // Mean, centred square and sum, normalise, scale and shift.
+            Op::LayerNorm { .. } => 8 * out,
+            Op::AddLayerNorm { .. } => 9 * out,
+            // Max, subtract, exp, sum, scale.
+            Op::Softmax { .. } => 5 * out,
+            Op::Conv2d { bias, .. } => {
+                let w = &inputs[1];
+                let per_output = 2 * (w[1] * w[2] * w[3]) as u64;
+                out * (per_output + u64::from(*bias))
+            }
+            Op::MaxPool2d { kernel, .. } => out * (kernel[0] * kernel[1]) as u64,
+            Op::Attention { masked, .. } => {
+                let (q, v) = (&inputs[0], &inputs[2]);
+                let (sq, dh) = (q[q.len() - 2] as u64, q[q.len() - 1] as u64);
+                let (sk, dv) = (v[v.len() - 2] as u64, v[v.len() - 1] as u64);
+                let batch = out / (sq * dv).max(1);
+                // Two products, then scale (+ mask) and the five softmax steps per score.
+                let per_score = 2 * dh + 2 * dv + 6 + u64::from(*masked);
+                batch * sq * sk * per_score
+            }
         }
     }
 }

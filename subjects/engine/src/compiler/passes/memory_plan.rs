@@ -3,8 +3,8 @@
 //!
 //! Binding-independent decisions ([`homes`]) are made once: inputs and constants stay where
 //! they are, outputs are written straight into the returned tensors, a reshape aliases its
-//! input, and a transpose or broadcast read only by matmuls is a strided view (gemm takes
-//! strides). Every other value is an intermediate in one arena. [`plan`] then gives each
+//! input, and a transpose or broadcast read only by matmuls and attention is a strided view
+//! (both read their operands through gemm, which takes strides). Every other value is an intermediate in one arena. [`plan`] then gives each
 //! intermediate a live range (its node to its last reader, through aliases and views) and
 //! an offset, greedily by size, reusing space whose previous tenant is dead.
 
@@ -44,13 +44,16 @@ pub fn homes(g: &Graph, kernels: &[Kernel]) -> Vec<Home> {
     for (i, node) in g.nodes().iter().enumerate() {
         let v = Value(i);
         let strided_readers_only = !readers[i].is_empty()
-            && readers[i].iter().all(|&c| {
-                matches!(kernels[c.0], Kernel::MatMul(_))
-                    && g.node(c)
-                        .inputs
-                        .iter()
-                        .enumerate()
-                        .all(|(k, &u)| u != v || k < 2)
+            && readers[i].iter().all(|&c| match kernels[c.0] {
+                // The operands, not the epilogue's inputs.
+                Kernel::MatMul(_) => g
+                    .node(c)
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &u)| u != v || k < 2),
+                Kernel::Attention { .. } => true,
+                _ => false,
             });
         let home = match &node.op {
             Op::Input { .. } => Home::Input(g.inputs().iter().position(|&u| u == v).unwrap()),

@@ -2,6 +2,7 @@
 
 pub mod dead_nodes;
 pub mod fold_constants;
+pub mod fuse_add_layer_norm;
 pub mod fuse_elementwise;
 pub mod fuse_matmul_epilogue;
 pub mod memory_plan;

@@ -1,0 +1,176 @@
+//! Learning path, step 3: DistilBERT sentiment classification, text in, label out.
+//!
+//! Tokenizes each text with BERT's WordPiece tokenizer, runs
+//! `DistilBertForSequenceClassification` compiled for the CPU, and prints the label, its
+//! softmax confidence and the raw logits.
+//!
+//!     cargo run -p engine --release --example 03_distilbert -- [OPTIONS] TEXT...
+//!
+//! Options:
+//!   --model-dir DIR   a HuggingFace DistilBERT folder: config.json, model.safetensors and
+//!                     vocab.txt or tokenizer.json (e.g. a download of
+//!                     distilbert-base-uncased-finetuned-sst-2-english). Without it the
+//!                     weights are synthetic (deterministic, the real model's shapes) and the
+//!                     labels mean nothing; the program says so.
+//!   --json            one JSON object per text and line on stdout:
+//!                     {"text", "input_ids", "logits", "label", "confidence"}
+//!   --batched         run all texts as one batch padded to the longest (default: one by one)
+//!   --seed N          seed of the synthetic weights (default 0)
+//!   --threads N       CPU threads of the executable (default 1)
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use engine::models::{DistilBert, DistilBertConfig, Tokenizer};
+use engine::{CompileOptions, Tensor};
+
+struct Args {
+    model_dir: Option<PathBuf>,
+    json: bool,
+    batched: bool,
+    seed: u64,
+    threads: usize,
+    texts: Vec<String>,
+}
+
+const USAGE: &str =
+    "usage: 03_distilbert [--model-dir DIR] [--json] [--batched] [--seed N] [--threads N] TEXT...";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        model_dir: None,
+        json: false,
+        batched: false,
+        seed: 0,
+        threads: 1,
+        texts: Vec::new(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "--model-dir" => args.model_dir = Some(PathBuf::from(value("--model-dir")?)),
+            "--json" => args.json = true,
+            "--batched" => args.batched = true,
+            "--seed" => {
+                args.seed = value("--seed")?
+                    .parse()
+                    .map_err(|e| format!("--seed: {e}"))?
+            }
+            "--threads" => {
+                args.threads = value("--threads")?
+                    .parse()
+                    .map_err(|e| format!("--threads: {e}"))?
+            }
+            "-h" | "--help" => return Err(String::new()),
+            "--" => args.texts.extend(it.by_ref()),
+            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+            _ => args.texts.push(a),
+        }
+    }
+    if args.texts.is_empty() {
+        args.texts = vec![
+            "I love this movie, it is wonderful!".into(),
+            "This was a terrible waste of time.".into(),
+        ];
+        eprintln!("(no TEXT given: classifying two example sentences)");
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(why) => {
+            if !why.is_empty() {
+                eprintln!("error: {why}");
+            }
+            eprintln!("{USAGE}");
+            return if why.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let t0 = Instant::now();
+    let (model, tokenizer) = match &args.model_dir {
+        Some(dir) => {
+            let model = DistilBert::from_dir(dir)?;
+            let tokenizer =
+                Tokenizer::from_dir(dir)?.with_max_len(model.config.max_position_embeddings)?;
+            (model, tokenizer)
+        }
+        None => (
+            DistilBert::synthetic(DistilBertConfig::sst2(), args.seed)?,
+            Tokenizer::bert_base_uncased()?,
+        ),
+    };
+    let mut exe = engine::compile(
+        &model.graph,
+        &CompileOptions {
+            threads: args.threads,
+            ..Default::default()
+        },
+    )?;
+    if model.synthetic {
+        eprintln!(
+            "weights: {} -- SYNTHETIC: the shapes of distilbert-base-uncased-finetuned-sst-2-english \
+             ({} parameters) with random values, so labels and confidences mean nothing; pass \
+             --model-dir DIR for real weights",
+            model.weights_source,
+            model.config.parameter_count()
+        );
+    } else {
+        eprintln!("weights: {}", model.weights_source);
+    }
+    eprintln!(
+        "tokenizer: {}; loaded and compiled in {:.2} s",
+        tokenizer.source(),
+        t0.elapsed().as_secs_f64()
+    );
+
+    let groups: Vec<Vec<&String>> = if args.batched {
+        vec![args.texts.iter().collect()]
+    } else {
+        args.texts.iter().map(|t| vec![t]).collect()
+    };
+    for texts in groups {
+        let batch = tokenizer.encode_batch(&texts)?;
+        let out = exe.run(&batch.inputs())?;
+        let logits: &Tensor = &out[0];
+        let n_labels = logits.dims()[1];
+        for (row, text) in texts.iter().enumerate() {
+            let l = &logits.as_f32()?[row * n_labels..(row + 1) * n_labels];
+            let (label, confidence) = model.predict(l);
+            if args.json {
+                let line = serde_json::json!({
+                    "text": text,
+                    "input_ids": batch.ids[row],
+                    "logits": l,
+                    "label": label,
+                    "confidence": confidence,
+                });
+                println!("{line}");
+            } else {
+                let shown: Vec<String> = l.iter().map(|x| format!("{x:.4}")).collect();
+                println!(
+                    "{label:<10} {confidence:.4}  logits [{}]  {text:?}",
+                    shown.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}

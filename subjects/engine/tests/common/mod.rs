@@ -1,0 +1,62 @@
+//! Helpers shared by the model-op test files: random tensors and the compiled-vs-reference
+//! check over every compile configuration.
+#![allow(dead_code)] // each test file uses its own subset
+
+use engine::ops::Op;
+use engine::{CompileOptions, Dim, Graph, Parity, Tensor, compile, reference};
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub const ATOL: f64 = 1e-5;
+pub const RTOL: f64 = 1e-4;
+/// Sizes that catch remainder loops and blocks that do not divide evenly.
+pub const SIZES: [usize; 5] = [1, 2, 3, 7, 50];
+
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+pub fn random(rng: &mut ChaCha8Rng, dims: &[usize], (lo, hi): (f64, f64)) -> Tensor {
+    let n: usize = dims.iter().product();
+    let v = (0..n).map(|_| rng.random_range(lo..hi) as f32).collect();
+    Tensor::from_f32(dims, v).unwrap()
+}
+
+pub fn indices(rng: &mut ChaCha8Rng, dims: &[usize], below: i64) -> Tensor {
+    let n: usize = dims.iter().product();
+    Tensor::from_i64(dims, (0..n).map(|_| rng.random_range(0..below)).collect()).unwrap()
+}
+
+pub fn static_dims(d: &[usize]) -> Vec<Dim> {
+    d.iter().map(|&n| n.into()).collect()
+}
+
+/// Every compile configuration (fused or not, 1 or 2 threads) agrees with the reference,
+/// and a second run of the same executable gives the same bits.
+pub fn check(g: &Graph, inputs: &[Tensor]) -> Result<(), TestCaseError> {
+    let want = reference::run(g, inputs).unwrap();
+    for fuse in [true, false] {
+        for threads in [1, 2] {
+            let mut exe = compile(g, &CompileOptions { threads, fuse }).unwrap();
+            let got = exe.run(inputs).unwrap();
+            let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
+            prop_assert!(
+                p.ok(),
+                "fuse {fuse}, {threads} threads: {p:?}\n{}",
+                exe.report()
+            );
+            prop_assert_eq!(exe.run(inputs).unwrap(), got);
+        }
+    }
+    Ok(())
+}
+
+/// The names of the computing nodes of a (compiled) graph, in order.
+pub fn compiled_ops(g: &Graph) -> Vec<&'static str> {
+    g.nodes()
+        .iter()
+        .filter(|n| !matches!(n.op, Op::Input { .. } | Op::Constant(_)))
+        .map(|n| n.op.name())
+        .collect()
+}
