@@ -367,7 +367,7 @@ fn calibrate_runs_the_suite_twice_and_compare_uses_the_noise() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("## A/A calibration"), "{stdout}");
     assert!(
-        stdout.contains("false alarms (faster or slower in an A/A pair)"),
+        stdout.contains("false alarms without calibration (faster or slower in this A/A pair)"),
         "{stdout}"
     );
     let cal_dir = p.root().join("results/calibration");

@@ -105,11 +105,12 @@ fn run_suite(name: &str, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let suite = suite::load(name, &opts)?;
     eprintln!(
-        "suite {}: {} cases x {} rounds ({} profile)",
+        "suite {}: {} cases x {} rounds (profile {}: {})",
         suite.info.name,
         suite.cases.len(),
         suite.info.measure.rounds,
-        suite.info.profile
+        suite.info.profile,
+        suite.profile_description
     );
     let run_opts = runner::RunOptions {
         out: args.out,

@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::results::{
-    CaseResult, MeasurePolicy, ParityResult, RoundResult, RunResults, Status, SubjectInfo,
-    Tolerance, store, summarize_case, timestamp,
+    AccuracyResult, CaseResult, MeasurePolicy, ParityResult, RoundResult, RunResults, Status,
+    SubjectInfo, Tolerance, store, summarize_case, timestamp,
 };
 use crate::suite::ResolvedSuite;
 use crate::worker::{Job, Message, WorkerOutcome, run_worker};
@@ -156,9 +156,11 @@ fn initial_case(spec: &crate::suite::CaseSpec, subjects: &[SubjectInfo]) -> Case
         reason: skip,
         items_per_iteration: 0,
         flops: 0,
+        real_weights: false,
         load_s: Vec::new(),
         first_run_s: Vec::new(),
         parity: None,
+        accuracy: None,
         rounds: Vec::new(),
         samples_s: Vec::new(),
         summary: None,
@@ -170,58 +172,81 @@ fn workload_key(spec: &workloads::WorkloadSpec) -> String {
     serde_json::to_string(spec).unwrap_or_default()
 }
 
-/// Builds each distinct workload once and writes its reference outputs; cases whose
-/// workload cannot be built or referenced fail here with the reason.
+/// Builds each distinct workload once and writes its reference outputs. Cases whose workload
+/// is unavailable here are skipped with the reason; cases whose workload or reference fails
+/// are failed with it.
 fn prepare_references(
     suite: &ResolvedSuite,
     results: &mut RunResults,
     scratch: &Path,
 ) -> HashMap<String, PathBuf> {
-    let mut paths = HashMap::new();
-    let mut failures: HashMap<String, String> = HashMap::new();
-    let mut facts: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut outcomes: HashMap<String, Result<Reference, (Status, String)>> = HashMap::new();
     for spec in &suite.cases {
         let key = workload_key(&spec.workload);
-        if paths.contains_key(&key) || failures.contains_key(&key) {
+        if outcomes.contains_key(&key) {
             continue;
         }
-        let path = scratch.join(format!(
-            "reference-{}.safetensors",
-            paths.len() + failures.len()
-        ));
-        match reference_outputs(&spec.workload, &path) {
-            Ok(f) => {
-                facts.insert(key.clone(), f);
-                paths.insert(key, path);
+        let path = scratch.join(format!("reference-{}.safetensors", outcomes.len()));
+        let outcome = reference_outputs(&spec.workload, &path).map_err(|e| {
+            match e.downcast_ref::<workloads::Unavailable>() {
+                Some(u) => (Status::Skipped, u.to_string()),
+                None => (Status::Failed, format!("reference: {e:#}")),
             }
-            Err(e) => {
-                failures.insert(key, format!("{e:#}"));
-            }
-        }
+        });
+        outcomes.insert(key, outcome);
     }
+    let mut paths = HashMap::new();
     for (spec, case) in suite.cases.iter().zip(&mut results.cases) {
-        let key = workload_key(&spec.workload);
-        if let Some(&(items, flops)) = facts.get(&key) {
-            case.items_per_iteration = items;
-            case.flops = flops;
-        }
-        if let Some(why) = failures.get(&key) {
-            case.status = Status::Failed;
-            case.reason = Some(format!("reference: {why}"));
+        match &outcomes[&workload_key(&spec.workload)] {
+            Ok(r) => {
+                case.items_per_iteration = r.items_per_iteration;
+                case.flops = r.flops;
+                case.real_weights = r.real_weights;
+                paths.insert(workload_key(&spec.workload), r.path.clone());
+            }
+            Err((status, why)) => {
+                if case.status == Status::Pending {
+                    case.status = *status;
+                    case.reason = Some(why.clone());
+                }
+            }
         }
     }
     paths
 }
 
-/// Returns (items per iteration, FLOPs per iteration).
-fn reference_outputs(spec: &workloads::WorkloadSpec, path: &Path) -> Result<(u64, u64)> {
+struct Reference {
+    path: PathBuf,
+    items_per_iteration: u64,
+    flops: u64,
+    real_weights: bool,
+}
+
+/// Runs the reference interpreter on the workload's inputs (and on its validation texts) and
+/// writes the outputs for the workers.
+fn reference_outputs(spec: &workloads::WorkloadSpec, path: &Path) -> Result<Reference> {
     let w = workloads::build(spec)?;
-    let outputs =
-        engine::reference::run(&w.graph, &w.inputs).context("running the reference interpreter")?;
-    tensorfile::write(path, &outputs)?;
+    let run = |inputs: &[engine::Tensor]| {
+        engine::reference::run(&w.graph, inputs).context("running the reference interpreter")
+    };
+    let mut tensors: Vec<(String, engine::Tensor)> = Vec::new();
+    for (i, t) in run(&w.inputs)?.into_iter().enumerate() {
+        tensors.push((format!("output.{i}"), t));
+    }
+    if let (Some(pipeline), Some(texts)) = (&w.pipeline, &w.validation) {
+        for (i, item) in texts.iter().enumerate() {
+            let logits = run(&pipeline.inputs(&item.text)?)?.swap_remove(0);
+            tensors.push((format!("validation.{i}"), logits));
+        }
+    }
+    tensorfile::write(path, &tensors)?;
     let bindings = w.graph.bind_inputs(&w.inputs)?;
-    let flops = w.graph.flops(&w.graph.concrete_shapes(&bindings)?);
-    Ok((w.items_per_iteration, flops))
+    Ok(Reference {
+        path: path.to_path_buf(),
+        items_per_iteration: w.items_per_iteration,
+        flops: w.graph.flops(&w.graph.concrete_shapes(&bindings)?),
+        real_weights: w.real_weights,
+    })
 }
 
 /// Each round gets an equal share of the time and iteration budget.
@@ -269,6 +294,17 @@ fn merge(case: &mut CaseResult, round: u32, outcome: WorkerOutcome, tol: Toleran
                 worst.max_abs_err = worst.max_abs_err.max(max_abs_err);
                 worst.max_rel_err = worst.max_rel_err.max(max_rel_err);
                 worst.mismatches = worst.mismatches.max(mismatches);
+            }
+            Message::Accuracy {
+                total,
+                correct,
+                agree_with_reference,
+            } => {
+                case.accuracy = Some(AccuracyResult {
+                    total,
+                    correct,
+                    agree_with_reference,
+                });
             }
             Message::Warmup {
                 iterations,

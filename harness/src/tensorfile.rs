@@ -1,5 +1,5 @@
-//! Reference outputs handed from the parent to workers, as a safetensors file with tensors
-//! named `output.0`, `output.1`, ...
+//! Reference outputs handed from the parent to workers, as a safetensors file of named
+//! tensors (`output.0`, `output.1`, ... and `validation.0`, ... for labelled texts).
 
 use std::path::Path;
 
@@ -7,16 +7,15 @@ use anyhow::{Context, Result, bail};
 use engine::{Data, Tensor};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
-pub fn write(path: &Path, tensors: &[Tensor]) -> Result<()> {
+pub fn write(path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
     let bytes: Vec<(String, Vec<u8>, Dtype, Vec<usize>)> = tensors
         .iter()
-        .enumerate()
-        .map(|(i, t)| {
+        .map(|(name, t)| {
             let (dtype, raw) = match t.data() {
                 Data::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
                 Data::I64(v) => (Dtype::I64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
             };
-            (format!("output.{i}"), raw, dtype, t.dims().to_vec())
+            (name.clone(), raw, dtype, t.dims().to_vec())
         })
         .collect();
     let views: Vec<(String, TensorView)> = bytes
@@ -29,16 +28,15 @@ pub fn write(path: &Path, tensors: &[Tensor]) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-pub fn read(path: &Path) -> Result<Vec<Tensor>> {
+/// The tensors `{prefix}.0`, `{prefix}.1`, ... in order.
+pub fn read(path: &Path, prefix: &str) -> Result<Vec<Tensor>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let file =
         SafeTensors::deserialize(&bytes).with_context(|| format!("parsing {}", path.display()))?;
     let mut out = Vec::with_capacity(file.len());
-    for i in 0..file.len() {
-        let name = format!("output.{i}");
-        let view = file
-            .tensor(&name)
-            .with_context(|| format!("{}: missing tensor `{name}`", path.display()))?;
+    for i in 0.. {
+        let name = format!("{prefix}.{i}");
+        let Ok(view) = file.tensor(&name) else { break };
         let raw = view.data();
         let tensor = match view.dtype() {
             Dtype::F32 => Tensor::from_f32(

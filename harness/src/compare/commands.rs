@@ -347,12 +347,16 @@ pub fn calibration_from(
         let Some(c1) = measured(first, &key) else {
             continue;
         };
-        let spread =
-            |c: &crate::results::CaseResult| c.summary.as_ref().and_then(|s| s.round_spread);
+        let spread = super::noise::case_noise;
         let t = Threshold::decide(min_threshold, None, spread(&c1), spread(c2));
         let comparison = stats::verdict(&c1.samples_s, &c2.samples_s, t.value, opts);
-        cal.cases
-            .insert(key, NoiseEntry::from_comparison(&comparison));
+        let rounds: Vec<f64> = c1
+            .rounds
+            .iter()
+            .chain(&c2.rounds)
+            .map(|r| r.median_s)
+            .collect();
+        cal.cases.insert(key, NoiseEntry::new(&comparison, &rounds));
     }
     for p2 in ratios::pairs(second) {
         let (Some(n1), Some(d1)) = (
@@ -364,8 +368,8 @@ pub fn calibration_from(
         let t = Threshold::decide(
             min_threshold,
             None,
-            ratios::round_spread(&n1, &d1),
-            ratios::round_spread(p2.numerator, p2.denominator),
+            ratios::noise(&n1, &d1),
+            ratios::noise(p2.numerator, p2.denominator),
         );
         let comparison = stats::verdict(
             &ratios::normalized(&n1, &d1),
@@ -373,8 +377,10 @@ pub fn calibration_from(
             t.value,
             opts,
         );
+        let mut rounds = ratios::round_ratios(&n1, &d1);
+        rounds.extend(ratios::round_ratios(p2.numerator, p2.denominator));
         cal.pairs
-            .insert(p2.key.clone(), NoiseEntry::from_comparison(&comparison));
+            .insert(p2.key.clone(), NoiseEntry::new(&comparison, &rounds));
     }
     cal
 }

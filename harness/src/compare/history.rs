@@ -146,9 +146,7 @@ impl History {
                             d.what, d.a, d.b
                         ));
                     }
-                    let spread = |c: &crate::results::CaseResult| {
-                        c.summary.as_ref().and_then(|s| s.round_spread)
-                    };
+                    let spread = super::noise::case_noise;
                     let threshold =
                         Threshold::decide(min_threshold, None, spread(prev_case), spread(case));
                     let comparison = stats::verdict(

@@ -167,10 +167,9 @@ pub fn calibration_summary(cal: &super::noise::SuiteCalibration, min_threshold: 
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "## A/A calibration ({} vs {})
-
-| case | A/A ratio [CI] | noise | verdict at ≥{} |
-|---|---|---|---|",
+        "## A/A calibration ({} vs {})\n\n\
+         | case or subject pair | A/A ratio [CI] | spread of all rounds | noise stored | verdict without calibration (≥{}) |\n\
+         |---|---|---|---|---|",
         cal.runs.first().map_or("", |s| s.as_str()),
         cal.runs.get(1).map_or("", |s| s.as_str()),
         format::percent(min_threshold)
@@ -180,8 +179,9 @@ pub fn calibration_summary(cal: &super::noise::SuiteCalibration, min_threshold: 
         *counts.entry(e.verdict.as_str()).or_default() += 1;
         let _ = writeln!(
             md,
-            "| `{key}` | {} | ±{} | {} |",
+            "| `{key}` | {} | {} | ±{} | {} |",
             format::ratio_ci(e.ratio, e.ci_lo, e.ci_hi),
+            e.round_spread.map_or("n/a".to_string(), format::percent),
             format::percent(e.noise),
             e.verdict
         );
@@ -191,9 +191,7 @@ pub fn calibration_summary(cal: &super::noise::SuiteCalibration, min_threshold: 
     let tally: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
     let _ = writeln!(
         md,
-        "
-{} · false alarms (faster or slower in an A/A pair): {alarms} of {total}
-",
+        "\n{} · false alarms without calibration (faster or slower in this A/A pair): {alarms} of {total}\n",
         tally.join(" · ")
     );
     md
@@ -516,13 +514,20 @@ fn how_to_read(md: &mut String, c: &RunComparison) {
          - **inconclusive**: too few samples to ever reach p < {alpha} (the rule says how many \
            are needed), or the CI straddles or reaches beyond the band (the rule states the \
            smallest change that could have been detected).\n\
-         - **threshold**: the largest of the user minimum ({min}), each run's round spread \
-           (spread of per-round medians) and an A/A calibration of the suite on B's machine; \
-           the table names which one decided.\n",
+         - **threshold**: the largest of the user minimum ({min}), the noise of each run's \
+           rounds (the spread of its per-round medians, widened for few rounds: ×2.66 with 2, \
+           ×1.45 with 3) and an A/A calibration of the suite on B's machine; the table names \
+           which one decided.\n",
         conf = pct(c.confidence),
-        alpha = format::sig3(alpha),
+        alpha = markdown_alpha(alpha),
         min = format::percent(c.min_threshold),
     );
+}
+
+/// α as written in prose: `0.05`, `0.002`.
+fn markdown_alpha(alpha: f64) -> String {
+    let s = format!("{alpha:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn verdict_cell(v: Verdict) -> String {

@@ -314,7 +314,7 @@ pub fn compare_runs(
             else {
                 continue;
             };
-            let spread = |c: &CaseResult| c.summary.as_ref().and_then(|s| s.round_spread);
+            let spread = noise::case_noise;
             let calibrated = cal.and_then(|c| c.cases.get(&key)).map(|e| e.noise);
             let threshold =
                 Threshold::decide(opts.min_threshold, calibrated, spread(ca), spread(cb));
@@ -352,8 +352,8 @@ pub fn compare_runs(
         let threshold = Threshold::decide(
             opts.min_threshold,
             calibrated,
-            ratios::round_spread(num_a, den_a),
-            ratios::round_spread(pb.numerator, pb.denominator),
+            ratios::noise(num_a, den_a),
+            ratios::noise(pb.numerator, pb.denominator),
         );
         let comparison = stats::verdict(
             &ratios::normalized(num_a, den_a),

@@ -4,11 +4,19 @@
 //! the largest of:
 //!
 //! - the user's minimum (`--threshold`, default 5%);
-//! - the case's round spread in either run, `(max − min) / median` of the per-round medians
-//!   (`summary.round_spread`): each round is a fresh worker, so this is the run's own measure
-//!   of how much a level moves between processes;
+//! - the noise implied by the case's rounds in either run. Each round is a fresh worker, so
+//!   the spread of the per-round medians, `(max − min) / median`, shows how much a level
+//!   moves between processes. With `k` rounds that spread estimates `d_k` standard
+//!   deviations of one round's level (`d_k`: the expected range of `k` normal draws, 1.128
+//!   for 2, 1.693 for 3); two runs' medians, each about the mean of `k` levels, then differ
+//!   by `√(2/k)` of those. The threshold allows 3 such standard deviations, and never less
+//!   than the spread itself: `spread × max(1, 3·√(2/k) / d_k)` — ×2.66 with 2 rounds,
+//!   ×1.45 with 3, ×1 from 4 on. Few rounds say little about between-process noise, and
+//!   this keeps a single disturbed round from reading as a regression;
 //! - the case's A/A noise from a calibration of this suite on the candidate's machine
-//!   (`harness calibrate`, stored in `results/calibration/<machine>.json`).
+//!   (`harness calibrate`, stored in `results/calibration/<machine>.json`): how far apart
+//!   two runs of unchanged code came out, and how far apart all their worker processes
+//!   were ([`NoiseEntry::noise`]).
 //!
 //! Every comparison reports which of these decided.
 
@@ -19,7 +27,28 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::machine::{KeyField, key_differences};
-use crate::results::RunResults;
+use crate::results::{CaseResult, RunResults};
+
+/// Expected range of `k` independent standard normal draws, `d_k` for k = 2..=10 (the
+/// control-chart constants).
+const EXPECTED_RANGE: [f64; 9] = [
+    1.128, 1.693, 2.059, 2.326, 2.534, 2.704, 2.847, 2.970, 3.078,
+];
+
+/// The between-run noise implied by a spread of `spread` over `rounds` rounds (see the
+/// module docs); `None` with fewer than 2 rounds or a non-finite spread.
+pub fn from_round_spread(spread: f64, rounds: usize) -> Option<f64> {
+    if rounds < 2 || !spread.is_finite() {
+        return None;
+    }
+    let d = EXPECTED_RANGE[rounds.min(10) - 2];
+    Some(spread * (3.0 * (2.0 / rounds as f64).sqrt() / d).max(1.0))
+}
+
+/// The between-run noise of a case from its own rounds.
+pub fn case_noise(case: &CaseResult) -> Option<f64> {
+    from_round_spread(case.summary.as_ref()?.round_spread?, case.rounds.len())
+}
 
 /// Where a threshold came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,8 +98,8 @@ impl Threshold {
         let what = match self.source {
             NoiseSource::UserMinimum => "user minimum",
             NoiseSource::Calibration => "A/A calibration",
-            NoiseSource::RoundSpreadA => "round spread of A",
-            NoiseSource::RoundSpreadB => "round spread of B",
+            NoiseSource::RoundSpreadA => "noise of A's rounds",
+            NoiseSource::RoundSpreadB => "noise of B's rounds",
         };
         format!("±{} ({what})", crate::report::format::percent(self.value))
     }
@@ -109,33 +138,53 @@ pub struct SuiteCalibration {
 /// The A/A result of one quantity: the second run over the first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NoiseEntry {
-    /// The half-width of the smallest band around 1 that holds the A/A ratio's CI:
-    /// `max(1 − lo, hi − 1, 0)`.
+    /// The A/A noise: the larger of the half-width of the smallest band around 1 that
+    /// holds the A/A ratio's CI, `max(1 − lo, hi − 1)`, and the spread of the per-round
+    /// medians of both runs pooled (`round_spread`). Pooling the rounds of an A/A pair sees
+    /// twice as many worker processes as one run does, so a level that moves between
+    /// processes (two modes, say) shows here even when each run's own rounds agree.
     pub noise: f64,
     pub ratio: f64,
     pub ci_lo: f64,
     pub ci_hi: f64,
-    /// What `verdict` said of the A/A pair with the run's own noise as threshold (anything
-    /// but unchanged or inconclusive is a false alarm).
+    /// `(max − min) / median` of every per-round median of both runs.
+    pub round_spread: Option<f64>,
+    /// What `verdict` said of the A/A pair without calibration (the user minimum and the
+    /// runs' own round noise as threshold): anything but unchanged or inconclusive is a
+    /// false alarm that this calibration now prevents.
     pub verdict: stats::Verdict,
 }
 
 impl NoiseEntry {
-    pub fn from_comparison(c: &stats::Comparison) -> NoiseEntry {
+    /// The entry of an A/A comparison whose pooled per-round values are `rounds`.
+    pub fn new(c: &stats::Comparison, rounds: &[f64]) -> NoiseEntry {
         let (lo, hi) = (c.ratio.ci.lo, c.ratio.ci.hi);
-        let noise = if lo.is_finite() && hi.is_finite() {
+        let ci_noise = if lo.is_finite() && hi.is_finite() {
             (1.0 - lo).max(hi - 1.0).max(0.0)
         } else {
             f64::NAN
         };
+        let round_spread = spread(rounds);
         NoiseEntry {
-            noise,
+            noise: round_spread.map_or(ci_noise, |s| s.max(ci_noise)),
             ratio: c.ratio.point,
             ci_lo: lo,
             ci_hi: hi,
+            round_spread,
             verdict: c.verdict,
         }
     }
+}
+
+/// `(max − min) / median` of `values`; `None` with fewer than 2 or a non-positive median.
+pub fn spread(values: &[f64]) -> Option<f64> {
+    if values.len() < 2 {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let median = stats::quantile(&v, 0.5);
+    (median > 0.0).then(|| (v[v.len() - 1] - v[0]) / median)
 }
 
 /// `<root>/calibration/<machine>.json`.
@@ -226,10 +275,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn round_spread_is_scaled_for_few_rounds() {
+        let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 1e-3;
+        assert!(close(from_round_spread(0.1, 2), 0.266));
+        assert!(close(from_round_spread(0.1, 3), 0.1446));
+        assert!(close(from_round_spread(0.1, 5), 0.1));
+        assert!(close(from_round_spread(0.1, 40), 0.1));
+        assert_eq!(from_round_spread(0.1, 1), None);
+        assert_eq!(from_round_spread(f64::NAN, 3), None);
+    }
+
+    #[test]
     fn the_largest_noise_decides_and_says_so() {
         let t = Threshold::decide(0.05, None, Some(0.02), Some(0.08));
         assert_eq!((t.value, t.source), (0.08, NoiseSource::RoundSpreadB));
-        assert_eq!(t.describe(), "±8.00% (round spread of B)");
+        assert_eq!(t.describe(), "±8.00% (noise of B's rounds)");
         let t = Threshold::decide(0.05, Some(0.03), Some(0.02), None);
         assert_eq!(t.source, NoiseSource::UserMinimum);
         let t = Threshold::decide(0.05, Some(0.07), Some(0.06), Some(f64::NAN));

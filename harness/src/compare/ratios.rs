@@ -90,23 +90,30 @@ pub fn within(
     stats::ratio_of_medians(&denominator.samples_s, &numerator.samples_s, opts)
 }
 
-/// The pair's own noise in one run: `(max − min) / median` of the per-round ratios of the
-/// two subjects' round medians (rounds matched by number); `None` with fewer than 2 rounds.
-pub fn round_spread(numerator: &CaseResult, denominator: &CaseResult) -> Option<f64> {
-    let mut ratios: Vec<f64> = numerator
+/// The pair's between-run noise from one run's rounds: the spread of the per-round ratios,
+/// scaled as for a case ([`super::noise::from_round_spread`]).
+pub fn noise(numerator: &CaseResult, denominator: &CaseResult) -> Option<f64> {
+    let (spread, rounds) = round_spread(numerator, denominator)?;
+    super::noise::from_round_spread(spread, rounds)
+}
+
+/// The pair's spread in one run, [`super::noise::spread`] of its per-round ratios, and how
+/// many rounds it has; `None` with fewer than 2.
+pub fn round_spread(numerator: &CaseResult, denominator: &CaseResult) -> Option<(f64, usize)> {
+    let ratios = round_ratios(numerator, denominator);
+    Some((super::noise::spread(&ratios)?, ratios.len()))
+}
+
+/// Per round (matched by number), the numerator's round median over the denominator's.
+pub fn round_ratios(numerator: &CaseResult, denominator: &CaseResult) -> Vec<f64> {
+    numerator
         .rounds
         .iter()
         .filter_map(|r| {
             let d = denominator.rounds.iter().find(|d| d.round == r.round)?;
             (d.median_s > 0.0).then(|| r.median_s / d.median_s)
         })
-        .collect();
-    if ratios.len() < 2 {
-        return None;
-    }
-    ratios.sort_by(f64::total_cmp);
-    let median = stats::quantile(&ratios, 0.5);
-    Some((ratios[ratios.len() - 1] - ratios[0]) / median)
+        .collect()
 }
 
 #[cfg(test)]
@@ -160,7 +167,8 @@ mod tests {
             num.summary.as_ref().unwrap().median_s / den.summary.as_ref().unwrap().median_s;
         assert!((stats::quantile(&sorted, 0.5) - expected).abs() < 1e-12);
         assert!((expected - 0.5).abs() < 0.03, "{expected}");
-        let spread = round_spread(&num, &den).unwrap();
-        assert!(spread > 0.0 && spread < 0.05, "{spread}");
+        let (spread, rounds) = round_spread(&num, &den).unwrap();
+        assert!(spread > 0.0 && spread < 0.05 && rounds == 3, "{spread}");
+        assert!((noise(&num, &den).unwrap() / spread - 1.446).abs() < 1e-3);
     }
 }

@@ -22,21 +22,23 @@ use anyhow::Context;
 
 use crate::results::RunResults;
 
-/// Renders every report of `results` into `dir` (created if needed): `report.md`,
-/// `samples.csv`, and `plots/<name>.svg` + `plots/<name>.png`. Returns the paths written.
+/// Renders every report of `results` into `dir` (created if needed): `samples.csv`,
+/// `report.md`, and `plots/<name>.svg` + `plots/<name>.png` (in that order, so an error
+/// in plotting leaves the first two written). Returns the paths written.
 pub fn render_all(results: &RunResults, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut written = Vec::new();
 
+    // The data and the report first: a plotting failure must not cost them.
     let samples = dir.join("samples.csv");
     write_atomic(&samples, &csv::samples_csv(results)?)?;
     written.push(samples);
 
-    written.extend(plots::render(results, &dir.join("plots"))?);
-
     let report = dir.join("report.md");
     write_atomic(&report, markdown::render(results)?.as_bytes())?;
     written.push(report);
+
+    written.extend(plots::render(results, &dir.join("plots")).context("drawing plots")?);
     Ok(written)
 }
 

@@ -132,11 +132,17 @@ pub struct CaseResult {
     pub items_per_iteration: u64,
     /// Floating-point operations of one iteration, counted from the graph.
     pub flops: u64,
+    /// Whether the model ran a real checkpoint; synthetic weights make accuracy meaningless.
+    #[serde(default)]
+    pub real_weights: bool,
     /// Load/compile time of each round's worker.
     pub load_s: Vec<f64>,
     /// Latency of the first run after load, per round (cold).
     pub first_run_s: Vec<f64>,
     pub parity: Option<ParityResult>,
+    /// Labels of labelled validation texts (text workloads only).
+    #[serde(default)]
+    pub accuracy: Option<AccuracyResult>,
     pub rounds: Vec<RoundResult>,
     /// Every measured per-iteration time, in seconds, in order (all rounds).
     pub samples_s: Vec<f64>,
@@ -151,6 +157,16 @@ pub struct ParityResult {
     pub mismatches: u64,
     pub atol: f64,
     pub rtol: f64,
+}
+
+/// Predicted labels of validation texts, checked once per worker outside timing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccuracyResult {
+    pub total: u64,
+    /// Labels equal to the expected ones: an accuracy only when `real_weights`.
+    pub correct: u64,
+    /// Labels equal to the reference interpreter's.
+    pub agree_with_reference: u64,
 }
 
 /// One worker's measurement of a case.

@@ -50,8 +50,6 @@ pub type SpannedTable = indexmap::IndexMap<String, Spanned<toml::Value>>;
 #[serde(deny_unknown_fields)]
 pub struct ScenarioSection {
     pub name: Spanned<String>,
-    #[serde(default)]
-    pub description: String,
     /// Parameters that override the workload's for this scenario.
     #[serde(default)]
     pub params: SpannedTable,

@@ -45,6 +45,8 @@ pub struct CaseSpec {
 
 pub struct ResolvedSuite {
     pub info: SuiteInfo,
+    /// What the profile says it is for (`configs/PROFILE.toml`'s description).
+    pub profile_description: String,
     pub subjects: Vec<String>,
     pub cases: Vec<CaseSpec>,
 }
@@ -288,6 +290,7 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
             check,
             overrides: opts.sets.clone(),
         },
+        profile_description: profile.description.clone(),
         subjects,
         cases,
     })

@@ -10,6 +10,7 @@ use engine::Parity;
 
 use super::protocol::{Job, Message};
 use crate::results::{MeasurePolicy, Warmup};
+use crate::workloads::{LabelledText, TextPipeline};
 use crate::{tensorfile, workloads};
 
 /// Samples are streamed in chunks of this many, so a killed worker loses little.
@@ -61,7 +62,7 @@ fn send(message: &Message) {
 fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
     let workload = workloads::build(&job.workload)?;
     *stage = "reference";
-    let reference = tensorfile::read(&job.reference)?;
+    let reference = tensorfile::read(&job.reference, "output")?;
     *stage = "load";
     let subject = subjects::find(&job.subject).map_err(anyhow::Error::msg)?;
     let t = Instant::now();
@@ -88,8 +89,25 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
         mismatches: parity.mismatches as u64,
     });
 
+    if let (Some(pipeline), Some(texts)) = (&workload.pipeline, &workload.validation) {
+        *stage = "accuracy";
+        let expected = tensorfile::read(&job.reference, "validation")?;
+        send(&accuracy(session.as_mut(), pipeline, texts, &expected)?);
+    }
+
     *stage = "warmup";
-    let mut body = || session.run(black_box(inputs)).map(drop);
+    let mut i = 0usize;
+    let mut body = || match &workload.pipeline {
+        // Text in, label out: tokenization is part of the timed work.
+        Some(p) => {
+            let text = &p.texts[i % p.texts.len()].text;
+            i += 1;
+            let outputs = session.run(&p.inputs(black_box(text))?)?;
+            black_box(TextPipeline::predict(&outputs)?);
+            Ok(())
+        }
+        None => session.run(black_box(inputs)).map(drop),
+    };
     let (warm, estimate) = warm_up(&mut body, &job.budget, first)?;
     send(&warm);
 
@@ -99,6 +117,27 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
     let done = measure(&mut body, k, &job.budget)?;
     send(&done);
     Ok(())
+}
+
+/// Labels of the validation texts: against their expected labels (meaningful with real
+/// weights) and against the reference interpreter's labels (meaningful always).
+fn accuracy(
+    session: &mut dyn subjects::Session,
+    pipeline: &TextPipeline,
+    texts: &[LabelledText],
+    reference: &[engine::Tensor],
+) -> Result<Message> {
+    let (mut correct, mut agree) = (0, 0);
+    for (item, expected) in texts.iter().zip(reference) {
+        let label = TextPipeline::predict(&session.run(&pipeline.inputs(&item.text)?)?)?;
+        correct += u64::from(pipeline.labels.get(label) == Some(&item.expected_label));
+        agree += u64::from(label == TextPipeline::predict(std::slice::from_ref(expected))?);
+    }
+    Ok(Message::Accuracy {
+        total: texts.len() as u64,
+        correct,
+        agree_with_reference: agree,
+    })
 }
 
 /// JSON has no NaN or infinity: report the largest finite value instead.

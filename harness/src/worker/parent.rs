@@ -20,7 +20,7 @@ const STDERR_TAIL: usize = 2000;
 
 pub fn run_worker(job: &Job, timeout: Duration) -> WorkerOutcome {
     let mut outcome = WorkerOutcome::default();
-    let exe = match std::env::current_exe() {
+    let exe = match worker_executable() {
         Ok(exe) => exe,
         Err(e) => {
             outcome.failure = Some(format!("cannot find the harness executable: {e}"));
@@ -108,6 +108,17 @@ pub fn run_worker(job: &Job, timeout: Duration) -> WorkerOutcome {
         }
     }
     outcome
+}
+
+/// This very binary. On Linux `/proc/self/exe` still names it after a rebuild replaced the
+/// file on disk, so a long run never mixes workers of two builds.
+fn worker_executable() -> std::io::Result<std::path::PathBuf> {
+    let proc_exe = std::path::Path::new("/proc/self/exe");
+    if proc_exe.exists() {
+        Ok(proc_exe.to_path_buf())
+    } else {
+        std::env::current_exe()
+    }
 }
 
 fn crash_message(status: std::process::ExitStatus, stderr: &str) -> String {

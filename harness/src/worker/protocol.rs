@@ -9,9 +9,11 @@
 //! 1. `loaded` — the subject loaded (compiled) the graph; `load_s` is how long that took.
 //! 2. `first_run` — latency of the first (cold) run.
 //! 3. `parity` — how far the first run's outputs are from the reference outputs.
-//! 4. `warmup` — iterations and seconds spent warming up, and whether `auto` converged.
-//! 5. `samples` — per-iteration seconds, sent in chunks as they are measured.
-//! 6. `done` — wall time and iteration count of the measurement, timer overhead, peak RSS.
+//! 4. `accuracy` — for workloads with labelled validation texts only: how many labels match
+//!    the expected ones and the reference interpreter's (not timed).
+//! 5. `warmup` — iterations and seconds spent warming up, and whether `auto` converged.
+//! 6. `samples` — per-iteration seconds, sent in chunks as they are measured.
+//! 7. `done` — wall time and iteration count of the measurement, timer overhead, peak RSS.
 //!
 //! At any point the child may send `error` and exit non-zero. Standard output carries only
 //! these messages; logs go to standard error. Any line that is not a valid message is a
@@ -54,6 +56,11 @@ pub enum Message {
         max_abs_err: f64,
         max_rel_err: f64,
         mismatches: u64,
+    },
+    Accuracy {
+        total: u64,
+        correct: u64,
+        agree_with_reference: u64,
     },
     Warmup {
         iterations: u64,

@@ -22,9 +22,9 @@ pub fn build(p: &Params, seed: u64) -> Result<Workload> {
     let y = g.relu(y)?;
     g.output(y);
     let x = data::uniform(&mut data::rng(seed, 0), p.size, -2.0, 2.0);
-    Ok(Workload {
-        graph: g,
-        inputs: vec![Tensor::from_f32(&[p.size], x)?],
-        items_per_iteration: p.size as u64,
-    })
+    Ok(Workload::fixed(
+        g,
+        vec![Tensor::from_f32(&[p.size], x)?],
+        p.size as u64,
+    ))
 }

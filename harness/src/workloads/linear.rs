@@ -39,9 +39,9 @@ pub fn build(p: &Params, seed: u64) -> Result<Workload> {
     };
     g.output(y);
     let x = data::uniform(&mut data::rng(seed, 0), p.batch * p.in_features, -1.0, 1.0);
-    Ok(Workload {
-        graph: g,
-        inputs: vec![Tensor::from_f32(&[p.batch, p.in_features], x)?],
-        items_per_iteration: p.batch as u64,
-    })
+    Ok(Workload::fixed(
+        g,
+        vec![Tensor::from_f32(&[p.batch, p.in_features], x)?],
+        p.batch as u64,
+    ))
 }

@@ -155,13 +155,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             let l = &logits.as_f32()?[row * n_labels..(row + 1) * n_labels];
             let (label, confidence) = model.predict(l);
             if args.json {
-                let line = serde_json::json!({
-                    "text": text,
-                    "input_ids": batch.ids[row],
-                    "logits": l,
-                    "label": label,
-                    "confidence": confidence,
-                });
+                // Keys in the documented order: text, input_ids, logits, label, confidence.
+                let line = format!(
+                    "{{\"text\":{},\"input_ids\":{},\"logits\":{},\"label\":{},\"confidence\":{}}}",
+                    serde_json::json!(text),
+                    serde_json::json!(batch.ids[row]),
+                    serde_json::json!(l),
+                    serde_json::json!(label),
+                    serde_json::json!(confidence),
+                );
                 println!("{line}");
             } else {
                 let shown: Vec<String> = l.iter().map(|x| format!("{x:.4}")).collect();

