@@ -18,6 +18,9 @@ pub fn compare_md(c: &RunComparison, plot: Option<&str>) -> String {
         return md;
     }
     let _ = writeln!(md, "## Verdicts\n\n{}\n", counts_line(&c.counts()));
+    if let Some(line) = thresholds_line(c) {
+        let _ = writeln!(md, "{line}\n");
+    }
     env_table(&mut md, c);
     if c.mode.is_ratios() {
         pairs_table(&mut md, c, false);
@@ -64,6 +67,9 @@ pub fn check_md(c: &RunComparison) -> String {
         return md;
     }
     let _ = writeln!(md, "{}\n", counts_line(&n));
+    if let Some(line) = thresholds_line(c) {
+        let _ = writeln!(md, "{line}\n");
+    }
     if c.mode.is_ratios() {
         pairs_table(&mut md, c, true);
     } else {
@@ -231,6 +237,28 @@ fn regressed_text(n: &Counts, ratios: bool) -> String {
         ));
     }
     parts.join(", ")
+}
+
+/// The spread of thresholds used: what size of change this comparison could see at all.
+fn thresholds_line(c: &RunComparison) -> Option<String> {
+    let mut t: Vec<(f64, &str)> = c
+        .cases
+        .iter()
+        .map(|x| (x.threshold.value, x.id.as_str()))
+        .chain(c.pairs.iter().map(|x| (x.threshold.value, x.key.as_str())))
+        .collect();
+    if t.is_empty() {
+        return None;
+    }
+    t.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let median = t[t.len() / 2].0;
+    let (max, at) = t[t.len() - 1];
+    Some(format!(
+        "Noise thresholds: median ±{}, largest ±{} (`{at}`): changes smaller than its threshold \
+         are never called faster or slower.",
+        format::percent(median),
+        format::percent(max)
+    ))
 }
 
 fn counts_line(n: &Counts) -> String {

@@ -78,6 +78,7 @@ struct Context {
     subjects: Vec<SubjectRow>,
     results: Vec<ResultRow>,
     correctness: Vec<CorrectnessRow>,
+    accuracy: Vec<AccuracyRow>,
     problems: Vec<ProblemRow>,
     unavailable: Vec<Unavailable>,
     details: Vec<Detail>,
@@ -133,6 +134,15 @@ struct CorrectnessRow {
     mismatches: String,
     tolerance: String,
     verdict: String,
+}
+
+#[derive(Serialize)]
+struct AccuracyRow {
+    case: String,
+    subject: String,
+    weights: String,
+    accuracy: String,
+    agreement: String,
 }
 
 #[derive(Serialize)]
@@ -224,6 +234,10 @@ impl Context {
             correctness: in_group_order(r)
                 .into_iter()
                 .filter_map(correctness_row)
+                .collect(),
+            accuracy: in_group_order(r)
+                .into_iter()
+                .filter_map(accuracy_row)
                 .collect(),
             problems: r
                 .cases
@@ -597,6 +611,22 @@ fn correctness_row(c: &CaseResult) -> Option<CorrectnessRow> {
         } else {
             "**FAIL**".into()
         },
+    })
+}
+
+fn accuracy_row(c: &CaseResult) -> Option<AccuracyRow> {
+    let a = c.accuracy.as_ref()?;
+    let share = |n: u64| format!("{n}/{} ({})", a.total, format::percent(n as f64 / a.total.max(1) as f64));
+    Some(AccuracyRow {
+        case: case_label(c),
+        subject: c.subject.clone(),
+        weights: if c.real_weights { "real" } else { "synthetic" }.into(),
+        accuracy: if c.real_weights {
+            share(a.correct)
+        } else {
+            "n/a (synthetic weights)".into()
+        },
+        agreement: share(a.agree_with_reference),
     })
 }
 
