@@ -600,4 +600,93 @@ mod tests {
         );
         assert!(c.regressed());
     }
+
+    #[test]
+    fn a_over_a_is_never_slower_or_faster_over_many_seeds() {
+        // Two runs of the same distributions: rounds drift by up to ±1%, ±5% or ±10% between
+        // worker processes, samples scatter 2% within a round. Absolute and ratio mode.
+        let opts = CompareOptions {
+            stats: stats::Options {
+                resamples: 400,
+                ..stats::Options::default()
+            },
+            ..CompareOptions::default()
+        };
+        let mut tally = std::collections::BTreeMap::new();
+        for seed in 0..60u64 {
+            for &(round_noise, rounds) in &[(0.01, 3u32), (0.05, 2), (0.1, 3), (0.1, 5)] {
+                let mk = |s: u64| {
+                    let synth = |subject: &str, median_s: f64| {
+                        Synth {
+                            seed: s,
+                            round_noise,
+                            rounds,
+                            median_s,
+                            ..Synth::new("x", subject)
+                        }
+                        .case()
+                    };
+                    run(
+                        "s",
+                        "box",
+                        vec![synth("engine-cpu", 1e-3), synth("reference", 4e-3)],
+                    )
+                };
+                let (a, b) = (mk(2 * seed), mk(2 * seed + 1));
+                for force_ratios in [false, true] {
+                    let c = compare(
+                        &a,
+                        &b,
+                        &CompareOptions {
+                            force_ratios,
+                            ..opts.clone()
+                        },
+                    );
+                    for v in c.verdicts() {
+                        assert!(
+                            !matches!(v, Verdict::Slower | Verdict::Faster),
+                            "seed {seed}, round noise {round_noise}, {rounds} rounds, ratios {force_ratios}: {:#?}{:#?}",
+                            c.cases,
+                            c.pairs
+                        );
+                        *tally.entry(v.as_str()).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            tally["unchanged"] > tally.get("inconclusive").copied().unwrap_or(0),
+            "{tally:?}"
+        );
+    }
+
+    #[test]
+    fn report_and_chart_are_written() {
+        let a = run("s", "box", suite_of(1, &["engine-cpu", "reference"]));
+        let mut b = run("s", "box", suite_of(2, &["engine-cpu", "reference"]));
+        scale(&mut b.cases[0], 1.2);
+        let c = compare(&a, &b, &CompareOptions::default());
+        let md = markdown::compare_md(&c, Some("compare.svg"));
+        for part in [
+            "# Comparison: s",
+            "## Verdicts",
+            "slower 1 · faster 0",
+            "Noise thresholds: median",
+            "![B/A ratios",
+            "## Why each verdict",
+            "## How to read this",
+        ] {
+            assert!(md.contains(part), "{part}:\n{md}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let written = plot::render_compare(&c, dir.path()).unwrap();
+        assert_eq!(written.len(), 2);
+        let svg = std::fs::read_to_string(dir.path().join("compare.svg")).unwrap();
+        assert!(
+            svg.contains("sweep/batch=1/engine-cpu/threads=1") && svg.contains("slower"),
+            "labels are drawn"
+        );
+        let png = std::fs::read(dir.path().join("compare.png")).unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+    }
 }

@@ -616,7 +616,13 @@ fn correctness_row(c: &CaseResult) -> Option<CorrectnessRow> {
 
 fn accuracy_row(c: &CaseResult) -> Option<AccuracyRow> {
     let a = c.accuracy.as_ref()?;
-    let share = |n: u64| format!("{n}/{} ({})", a.total, format::percent(n as f64 / a.total.max(1) as f64));
+    let share = |n: u64| {
+        format!(
+            "{n}/{} ({})",
+            a.total,
+            format::percent(n as f64 / a.total.max(1) as f64)
+        )
+    };
     Some(AccuracyRow {
         case: case_label(c),
         subject: c.subject.clone(),

@@ -104,7 +104,11 @@ fn sorted_median(xs: &mut [f64]) -> f64 {
     if n % 2 == 1 {
         upper
     } else {
-        let lower = below.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
+        let lower = below
+            .iter()
+            .copied()
+            .max_by(f64::total_cmp)
+            .unwrap_or(upper);
         (lower + upper) / 2.0
     }
 }

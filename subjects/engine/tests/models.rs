@@ -948,6 +948,11 @@ fn minilm_embeddings_match_sentence_transformers() {
     let model = SentenceEmbedder::from_dir(&dir).unwrap();
     assert_eq!(model.config, BertConfig::all_minilm_l6_v2());
     let tok = Tokenizer::from_dir(&dir).unwrap();
+    assert_eq!(
+        tok.max_len(),
+        256,
+        "max_seq_length of sentence_bert_config.json"
+    );
     // Its tokenizer.json and the vocabulary shipped here tokenize alike.
     assert_eq!(tok.encode(HELLO).unwrap(), HELLO_IDS);
     let sentences = [

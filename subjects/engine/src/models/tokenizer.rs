@@ -145,25 +145,37 @@ impl Tokenizer {
     }
 
     /// The tokenizer of a model folder: its `tokenizer.json` if present, else its `vocab.txt`
-    /// (lowercasing unless `tokenizer_config.json` says `"do_lower_case": false`).
+    /// (lowercasing unless `tokenizer_config.json` says `"do_lower_case": false`). A
+    /// sentence-transformers folder's `sentence_bert_config.json` sets the truncation length
+    /// (`max_seq_length`, 256 for all-MiniLM-L6-v2), as sentence-transformers applies it;
+    /// otherwise it is [`DEFAULT_MAX_LEN`].
     pub fn from_dir(dir: &Path) -> Result<Self> {
-        let json = dir.join("tokenizer.json");
-        if json.is_file() {
-            return Self::from_tokenizer_json(&json);
-        }
-        let vocab = dir.join("vocab.txt");
-        if vocab.is_file() {
-            let lowercase = std::fs::read_to_string(dir.join("tokenizer_config.json"))
+        let read_json = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
                 .ok()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        };
+        let json = dir.join("tokenizer.json");
+        let vocab = dir.join("vocab.txt");
+        let t = if json.is_file() {
+            Self::from_tokenizer_json(&json)?
+        } else if vocab.is_file() {
+            let lowercase = read_json("tokenizer_config.json")
                 .and_then(|v| v.get("do_lower_case").and_then(|b| b.as_bool()))
                 .unwrap_or(true);
-            return Self::from_vocab(&vocab, lowercase);
+            Self::from_vocab(&vocab, lowercase)?
+        } else {
+            return Err(ModelError::Tokenizer(format!(
+                "{}: neither tokenizer.json nor vocab.txt is there",
+                dir.display()
+            )));
+        };
+        match read_json("sentence_bert_config.json")
+            .and_then(|v| v.get("max_seq_length").and_then(|n| n.as_u64()))
+        {
+            Some(n) => t.with_max_len(n as usize),
+            None => Ok(t),
         }
-        Err(ModelError::Tokenizer(format!(
-            "{}: neither tokenizer.json nor vocab.txt is there",
-            dir.display()
-        )))
     }
 
     fn finish(mut inner: tokenizers::Tokenizer, pad_id: u32, source: &str) -> Result<Self> {
