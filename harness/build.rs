@@ -1,4 +1,5 @@
-//! Records how the harness was built, for results.json.
+//! Records how the harness was built, for results.json, and fingerprints the workload
+//! builders for the reference cache.
 fn main() {
     let get = |k: &str| std::env::var(k).unwrap_or_else(|_| "unknown".into());
     let rustc = std::process::Command::new(get("RUSTC"))
@@ -11,4 +12,27 @@ fn main() {
     println!("cargo:rustc-env=HARNESS_PROFILE={}", get("PROFILE"));
     println!("cargo:rustc-env=HARNESS_OPT_LEVEL={}", get("OPT_LEVEL"));
     println!("cargo:rustc-env=HARNESS_RUSTC={rustc}");
+    torch_rpath();
+}
+
+/// With the `torch` feature, the harness binary (and its test binaries) find libtorch's
+/// shared libraries through an rpath to `$LIBTORCH/lib`, so running needs no
+/// LD_LIBRARY_PATH. LIBTORCH comes from the environment or, by default, from
+/// `.cargo/config.toml` (the project's `.venv/libtorch`); LIBTORCH_LIB overrides the
+/// library root as it does for torch-sys.
+fn torch_rpath() {
+    println!("cargo:rerun-if-changed=build.rs");
+    if std::env::var_os("CARGO_FEATURE_TORCH").is_none() {
+        return;
+    }
+    println!("cargo:rerun-if-env-changed=LIBTORCH");
+    println!("cargo:rerun-if-env-changed=LIBTORCH_LIB");
+    let Some(root) = std::env::var_os("LIBTORCH_LIB").or_else(|| std::env::var_os("LIBTORCH"))
+    else {
+        return;
+    };
+    let lib = std::path::PathBuf::from(root).join("lib");
+    let lib = lib.canonicalize().unwrap_or(lib);
+    // `rustc-link-arg` applies to this package's binaries, tests, examples and benches.
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
 }

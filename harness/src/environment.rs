@@ -26,7 +26,7 @@ pub fn harness_info(command: &[String]) -> HarnessInfo {
 }
 
 fn enabled_features() -> Vec<String> {
-    let features: &[(&str, bool)] = &[];
+    let features: &[(&str, bool)] = &[("torch", cfg!(feature = "torch"))];
     features
         .iter()
         .filter(|(_, on)| *on)

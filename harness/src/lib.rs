@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod console;
 pub mod environment;
+pub mod reference_cache;
 pub mod report;
 pub mod results;
 pub mod runner;

@@ -14,7 +14,7 @@ use crate::results::{
 };
 use crate::suite::ResolvedSuite;
 use crate::worker::{Job, Message, WorkerOutcome, run_worker};
-use crate::{environment, system, tensorfile, workloads};
+use crate::{environment, reference_cache, system, tensorfile, workloads};
 
 pub struct RunOptions {
     /// Results root; the run goes to `<out>/<suite>/<stamp>_<machine>/`.
@@ -223,9 +223,35 @@ struct Reference {
 }
 
 /// Runs the reference interpreter on the workload's inputs (and on its validation texts) and
-/// writes the outputs for the workers.
+/// writes the outputs for the workers. Synthetic workloads are deterministic, so their
+/// outputs are cached across runs (see `reference_cache`).
 fn reference_outputs(spec: &workloads::WorkloadSpec, path: &Path) -> Result<Reference> {
     let w = workloads::build(spec)?;
+    let cached = (!w.real_weights)
+        .then(|| reference_cache::path(spec))
+        .flatten();
+    match cached.as_deref().filter(|c| c.is_file()) {
+        Some(hit) => {
+            std::fs::copy(hit, path).with_context(|| format!("copying {}", hit.display()))?;
+        }
+        None => {
+            tensorfile::write(path, &reference_tensors(&w)?)?;
+            if let Some(c) = &cached {
+                // A cache that cannot be written only costs time on the next run.
+                let _ = reference_cache::store(path, c);
+            }
+        }
+    }
+    let bindings = w.graph.bind_inputs(&w.inputs)?;
+    Ok(Reference {
+        path: path.to_path_buf(),
+        items_per_iteration: w.items_per_iteration,
+        flops: w.graph.flops(&w.graph.concrete_shapes(&bindings)?),
+        real_weights: w.real_weights,
+    })
+}
+
+fn reference_tensors(w: &workloads::Workload) -> Result<Vec<(String, engine::Tensor)>> {
     let run = |inputs: &[engine::Tensor]| {
         engine::reference::run(&w.graph, inputs).context("running the reference interpreter")
     };
@@ -239,14 +265,7 @@ fn reference_outputs(spec: &workloads::WorkloadSpec, path: &Path) -> Result<Refe
             tensors.push((format!("validation.{i}"), logits));
         }
     }
-    tensorfile::write(path, &tensors)?;
-    let bindings = w.graph.bind_inputs(&w.inputs)?;
-    Ok(Reference {
-        path: path.to_path_buf(),
-        items_per_iteration: w.items_per_iteration,
-        flops: w.graph.flops(&w.graph.concrete_shapes(&bindings)?),
-        real_weights: w.real_weights,
-    })
+    Ok(tensors)
 }
 
 /// Each round gets an equal share of the time and iteration budget.

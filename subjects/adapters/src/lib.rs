@@ -5,9 +5,12 @@
 //! only sees the [`Subject`] and [`Session`] traits and the [`registry`], so adding a subject
 //! is one new file here plus one line in `registry()`: the runner does not change.
 
+mod candle;
 mod engine_cpu;
 mod fake;
+mod onnxruntime;
 mod reference;
+mod torch;
 
 use anyhow::Result;
 use engine::{Graph, Tensor};
@@ -44,6 +47,9 @@ pub fn registry() -> Vec<Box<dyn Subject>> {
     vec![
         Box::new(engine_cpu::EngineCpu),
         Box::new(reference::Reference),
+        Box::new(onnxruntime::OnnxRuntime),
+        Box::new(candle::Candle),
+        Box::new(torch::Torch),
     ]
 }
 

@@ -24,6 +24,7 @@ mod error;
 mod graph;
 pub mod models;
 pub mod nn;
+pub mod onnx;
 pub mod ops;
 pub mod reference;
 mod shape;
@@ -39,5 +40,8 @@ pub use tensor::{Data, Parity, Tensor};
 
 /// How this crate was optimised (`OPT_LEVEL` of its build), recorded in every result.
 pub const BUILD_OPT_LEVEL: &str = env!("ENGINE_OPT_LEVEL");
+/// Fingerprint of the sources that define the reference interpreter's results (graph, ops,
+/// models, reference): equal fingerprints compute equal reference outputs.
+pub const REFERENCE_FINGERPRINT: &str = env!("ENGINE_REFERENCE_FINGERPRINT");
 /// Whether debug assertions were on in this crate's build.
 pub const BUILD_DEBUG_ASSERTIONS: &str = env!("ENGINE_DEBUG_ASSERTIONS");

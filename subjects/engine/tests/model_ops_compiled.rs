@@ -139,7 +139,7 @@ proptest! {
         let mut operand = |g: &mut Graph, name: &str, dims: Vec<usize>| {
             // `heads_first`: declared [s, b.., d] and transposed into place, so the kernel
             // reads a strided view.
-            let v = if heads_first && !batch.is_empty() {
+            if heads_first && !batch.is_empty() {
                 let r2 = dims.len();
                 let mut declared = vec![dims[r2 - 2]];
                 declared.extend(&dims[..r2 - 2]);
@@ -152,8 +152,7 @@ proptest! {
             } else {
                 inputs.push(random(&mut r, &dims, (-1.0, 1.0)));
                 g.input(name, DType::F32, static_dims(&dims)).unwrap()
-            };
-            v
+            }
         };
         let q = operand(&mut g, "q", with(sq, dh, &batch));
         let k = operand(&mut g, "k", with(sk, dh, &kv_batch));
@@ -344,4 +343,32 @@ fn parallel_paths_match_the_reference_and_one_thread() {
         let p1 = engine::Parity::of(&one.run(&inputs).unwrap(), &got, 1e-6, 1e-5).unwrap();
         assert!(p1.ok(), "{}: {p1:?}", g.name());
     }
+}
+
+/// Long enough that a head's query rows are split into several score blocks (218 + 82 rows
+/// at Sk = 300), each with its own slice of a full `[Sq, Sk]` mask.
+#[test]
+fn long_attention_splits_query_rows_into_blocks() {
+    let (b, s, d) = (2, 300, 8);
+    let mut r = rng(12);
+    let mut g = Graph::new("long");
+    let q = g.input("q", DType::F32, dims![b, s, d]).unwrap();
+    let k = g.input("k", DType::F32, dims![b, s, d]).unwrap();
+    let v = g.input("v", DType::F32, dims![b, s, d]).unwrap();
+    let m = g.input("m", DType::F32, dims![s, s]).unwrap();
+    let y = g.attention(q, k, v, Some(m), 0.3).unwrap();
+    g.output(y);
+    let mut mask = random(&mut r, &[s, s], (-1.0, 1.0))
+        .as_f32()
+        .unwrap()
+        .to_vec();
+    // Causal: row i sees keys 0..=i only.
+    for i in 0..s {
+        mask[i * s + i + 1..(i + 1) * s].fill(-10000.0);
+    }
+    let mut inputs: Vec<Tensor> = (0..3)
+        .map(|_| random(&mut r, &[b, s, d], (-2.0, 2.0)))
+        .collect();
+    inputs.push(Tensor::from_f32(&[s, s], mask).unwrap());
+    check(&g, &inputs).unwrap();
 }

@@ -152,11 +152,11 @@ fn gather_rows_and_index_errors() {
 #[test]
 fn slice_select_concat_flatten_unsqueeze() {
     let x = count(&[2, 3, 2]);
-    let y = run(&[x.clone()], |g, v| g.slice(v[0], 1, 1, 3));
+    let y = run(std::slice::from_ref(&x), |g, v| g.slice(v[0], 1, 1, 3));
     assert_close(&y, &[2, 2, 2], &[2., 3., 4., 5., 8., 9., 10., 11.]);
-    let y = run(&[x.clone()], |g, v| g.select(v[0], 1, 0));
+    let y = run(std::slice::from_ref(&x), |g, v| g.select(v[0], 1, 0));
     assert_close(&y, &[2, 2], &[0., 1., 6., 7.]);
-    let y = run(&[x.clone()], |g, v| g.select(v[0], -1, 1));
+    let y = run(std::slice::from_ref(&x), |g, v| g.select(v[0], -1, 1));
     assert_close(&y, &[2, 3], &[1., 3., 5., 7., 9., 11.]);
     let y = run(&[x.clone(), count(&[2, 1, 2])], |g, v| {
         g.concat(&[v[0], v[1]], 1)
@@ -168,7 +168,7 @@ fn slice_select_concat_flatten_unsqueeze() {
             0., 1., 2., 3., 4., 5., 0., 1., 6., 7., 8., 9., 10., 11., 2., 3.,
         ],
     );
-    let y = run(&[x.clone()], |g, v| g.flatten(v[0], 1));
+    let y = run(std::slice::from_ref(&x), |g, v| g.flatten(v[0], 1));
     assert_eq!(y.dims(), &[2, 6]);
     assert_eq!(y.as_f32().unwrap(), x.as_f32().unwrap());
     let y = run(&[x], |g, v| g.unsqueeze(v[0], -1));

@@ -22,8 +22,10 @@ use super::softmax::exp_shifted;
 use super::{Arg, Ctx};
 use crate::Result;
 
-/// Score elements per task: 64 KiB of f32, comfortably inside L2 next to the operands.
-const SCORE_BLOCK: usize = 16 * 1024;
+/// Score elements per task: 256 KiB of f32, inside Zen 4's 1 MiB L2 next to the operands.
+/// Taller blocks make better GEMMs: at Sk = 512, 128 rows ran attention 1.3x faster than 32
+/// (7.7 vs 9.8 ms for 12 heads on one core); a whole 512x512 block gained only 6% more.
+const SCORE_BLOCK: usize = 64 * 1024;
 /// Work (multiply-adds) below which attention stays on one thread.
 const PAR_MIN_WORK: usize = 1 << 18;
 

@@ -110,19 +110,27 @@ pub(super) fn lanes_map(
 }
 
 /// Reduces the middle axis of `[outer, count, inner]`: whole contiguous rows at a time.
+/// Sums accumulate in f64: one accumulator per output sees every term in order, and f32
+/// would lose ~count * 2^-24 of relative accuracy.
 fn columns(op: ReduceOp, data: &[f32], count: usize, inner: usize, out: &mut [f32]) {
-    out.fill(init(op));
-    for (o, block) in out
+    let mut acc = vec![init(op) as f64; out.len()];
+    for (o, block) in acc
         .chunks_exact_mut(inner)
         .zip(data.chunks_exact(count * inner))
     {
         for row in block.chunks_exact(inner) {
             match op {
-                ReduceOp::Sum | ReduceOp::Mean => o.iter_mut().zip(row).for_each(|(a, &x)| *a += x),
-                ReduceOp::Max => o.iter_mut().zip(row).for_each(|(a, &x)| *a = a.max(x)),
+                ReduceOp::Sum | ReduceOp::Mean => {
+                    o.iter_mut().zip(row).for_each(|(a, &x)| *a += x as f64)
+                }
+                ReduceOp::Max => o
+                    .iter_mut()
+                    .zip(row)
+                    .for_each(|(a, &x)| *a = a.max(x as f64)),
             }
         }
     }
+    out.iter_mut().zip(&acc).for_each(|(o, &a)| *o = a as f32);
 }
 
 /// The general case: one row-major walk over the input, accumulating into the output.
@@ -134,7 +142,8 @@ fn strided(
     axes: &[usize],
     out: &mut [f32],
 ) {
-    out.fill(init(op));
+    // f64 accumulators, as in `columns`.
+    let mut acc = vec![init(op) as f64; out.len()];
     let kept: Vec<usize> = (0..dims.len())
         .map(|i| if axes.contains(&i) { 1 } else { dims[i] })
         .collect();
@@ -152,10 +161,10 @@ fn strided(
     let mut idx = vec![0usize; dims.len()];
     let (mut src, mut dst) = (0usize, 0usize);
     for _ in 0..total {
-        let x = data[src];
+        let x = data[src] as f64;
         match op {
-            ReduceOp::Sum | ReduceOp::Mean => out[dst] += x,
-            ReduceOp::Max => out[dst] = out[dst].max(x),
+            ReduceOp::Sum | ReduceOp::Mean => acc[dst] += x,
+            ReduceOp::Max => acc[dst] = acc[dst].max(x),
         }
         for d in (0..dims.len()).rev() {
             idx[d] += 1;
@@ -169,4 +178,5 @@ fn strided(
             idx[d] = 0;
         }
     }
+    out.iter_mut().zip(&acc).for_each(|(o, &a)| *o = a as f32);
 }

@@ -1,8 +1,9 @@
 //! Ops describe themselves: name, output shape and dtype inference, FLOP count.
 //!
-//! Adding an op: a variant here, its `infer` and `flops` arms, a builder method in
-//! `graph.rs`, an arm in `reference.rs` and one in the CPU backend. The compiler's exhaustive
-//! matches point at anything missed.
+//! Adding an op: a variant here, its `infer` and `flops` arms (model ops infer in
+//! `infer_model.rs`), a builder method in `graph.rs` (model ops: `graph/model_ops.rs`), an
+//! arm in `reference.rs` (`reference/model_ops.rs`), and a `Kernel` in `cpu/lower.rs` with
+//! its arm in `cpu::run_node`. The compiler's exhaustive matches point at anything missed.
 
 pub mod elementwise;
 mod infer;

@@ -1,0 +1,788 @@
+//! The op mapping: every engine op as standard ONNX (opset 17) nodes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::proto::{Attribute, GraphDef, Initializer, Node, ValueInfo, data_type};
+use crate::ops::elementwise::{GELU_TANH_COEF, SQRT_2_OVER_PI};
+use crate::ops::{BinaryOp, ElementwiseProgram, Instr, Op, ReduceOp, UnaryOp};
+use crate::{DType, Data, Dim, Error, Graph, Result, Shape, Tensor, Value, strides};
+
+/// The `GraphProto` of `graph` (which has been validated).
+pub(super) fn graph_def(graph: &Graph) -> Result<GraphDef> {
+    Exporter::new(graph).run()
+}
+
+/// Keys of the small constants the exporter makes (scalars, axes, shapes), shared by name.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ConstKey {
+    F32(u32),
+    I64Scalar(i64),
+    I64s(Vec<i64>),
+}
+
+struct Exporter<'g> {
+    g: &'g Graph,
+    def: GraphDef,
+    /// The ONNX name of each engine value, once exported.
+    names: Vec<Option<String>>,
+    taken: HashSet<String>,
+    /// Names of graph outputs (a node writing one must not be an initializer).
+    output_names: HashSet<String>,
+    consts: HashMap<ConstKey, String>,
+    /// Symbolic dim -> a 1-D int64 `[1]` tensor holding its size, read from an input's shape.
+    syms: HashMap<String, String>,
+    /// Shapes with symbolic dims -> the 1-D int64 tensor that holds them.
+    shapes: HashMap<Vec<Dim>, String>,
+}
+
+fn unsupported(op: &str, why: String) -> Error {
+    Error::BadArgument {
+        op: format!("onnx export of {op}"),
+        why,
+    }
+}
+
+/// When `node` gathers rows `0..len` of a constant table (`gather(table, arange(len))`, the
+/// position embeddings of a transformer), the length: the export slices the table instead.
+fn arange_rows<'a>(g: &'a Graph, node: &crate::Node) -> Option<&'a Dim> {
+    if !matches!(node.op, Op::Gather) {
+        return None;
+    }
+    let (table, idx) = (g.node(node.inputs[0]), g.node(node.inputs[1]));
+    match (&table.op, &idx.op) {
+        (
+            Op::Constant(_),
+            Op::Arange {
+                len,
+                dtype: DType::I64,
+            },
+        ) => Some(len),
+        _ => None,
+    }
+}
+
+/// The nodes some output depends on.
+fn live_nodes(g: &Graph) -> Vec<bool> {
+    let mut live = vec![false; g.nodes().len()];
+    for v in g.outputs() {
+        live[v.0] = true;
+    }
+    for i in (0..live.len()).rev() {
+        if !live[i] {
+            continue;
+        }
+        let node = &g.nodes()[i];
+        if arange_rows(g, node).is_some() {
+            live[node.inputs[0].0] = true;
+            continue;
+        }
+        for v in &node.inputs {
+            live[v.0] = true;
+        }
+    }
+    live
+}
+
+/// Numpy broadcasting of two valid shapes (the graph has been validated).
+fn broadcast(a: &Shape, b: &Shape) -> Shape {
+    let rank = a.rank().max(b.rank());
+    let at = |s: &Shape, i: usize| -> Dim {
+        let pad = rank - s.rank();
+        if i < pad {
+            Dim::Static(1)
+        } else {
+            s.0[i - pad].clone()
+        }
+    };
+    Shape(
+        (0..rank)
+            .map(|i| match (at(a, i), at(b, i)) {
+                (Dim::Static(1), d) => d,
+                (d, _) => d,
+            })
+            .collect(),
+    )
+}
+
+/// `t` with its axes reordered: output axis `i` is input axis `perm[i]`.
+fn permuted(t: &Tensor, perm: &[usize]) -> Result<Tensor> {
+    let dims = t.dims();
+    let out_dims: Vec<usize> = perm.iter().map(|&p| dims[p]).collect();
+    let in_strides = strides(dims);
+    let walk: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
+    fn gather<T: Copy>(src: &[T], dims: &[usize], walk: &[usize]) -> Vec<T> {
+        let n: usize = dims.iter().product();
+        let mut out = Vec::with_capacity(n);
+        if n == 0 {
+            return out;
+        }
+        let mut index = vec![0; dims.len()];
+        let mut offset = 0;
+        for _ in 0..n {
+            out.push(src[offset]);
+            for k in (0..dims.len()).rev() {
+                index[k] += 1;
+                offset += walk[k];
+                if index[k] < dims[k] {
+                    break;
+                }
+                offset -= walk[k] * dims[k];
+                index[k] = 0;
+            }
+        }
+        out
+    }
+    let data = match t.data() {
+        Data::F32(v) => Data::F32(gather(v, &out_dims, &walk)),
+        Data::I64(v) => Data::I64(gather(v, &out_dims, &walk)),
+    };
+    Tensor::new(&out_dims, data)
+}
+
+fn binary_op_type(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Add => "Add",
+        BinaryOp::Sub => "Sub",
+        BinaryOp::Mul => "Mul",
+        BinaryOp::Div => "Div",
+        BinaryOp::Maximum => "Max",
+        BinaryOp::Minimum => "Min",
+    }
+}
+
+impl<'g> Exporter<'g> {
+    fn new(g: &'g Graph) -> Self {
+        Exporter {
+            g,
+            def: GraphDef {
+                name: g.name().to_string(),
+                ..GraphDef::default()
+            },
+            names: vec![None; g.nodes().len()],
+            taken: HashSet::new(),
+            output_names: HashSet::new(),
+            consts: HashMap::new(),
+            syms: HashMap::new(),
+            shapes: HashMap::new(),
+        }
+    }
+
+    fn run(mut self) -> Result<GraphDef> {
+        let g = self.g;
+        for &v in g.inputs() {
+            let name = g.input_name(v).to_string();
+            self.taken.insert(name.clone());
+            self.names[v.0] = Some(name.clone());
+            self.def.inputs.push(ValueInfo {
+                name,
+                dtype: g.dtype(v),
+                dims: g.shape(v).0.clone(),
+            });
+        }
+        let out_names = super::output_names(g);
+        for name in &out_names {
+            self.taken.insert(name.clone());
+            self.output_names.insert(name.clone());
+        }
+        // A node writes the first output it is; sources and repeated outputs get an Identity.
+        let mut direct: HashMap<usize, String> = HashMap::new();
+        let mut aliases = Vec::new();
+        for (&v, name) in g.outputs().iter().zip(&out_names) {
+            let source = matches!(g.node(v).op, Op::Input { .. } | Op::Constant(_));
+            if source || direct.contains_key(&v.0) {
+                aliases.push((v, name.clone()));
+            } else {
+                direct.insert(v.0, name.clone());
+            }
+        }
+
+        let live = live_nodes(g);
+        for (i, node) in g.nodes().iter().enumerate() {
+            if !live[i] || matches!(node.op, Op::Input { .. } | Op::Constant(_)) {
+                continue;
+            }
+            let dst = match direct.get(&i) {
+                Some(name) => name.clone(),
+                None => self.fresh(&format!("{}_{i}", node.op.name())),
+            };
+            self.emit(node, &dst)?;
+            self.names[i] = Some(dst);
+        }
+        for (v, name) in aliases {
+            let src = self.value(v)?;
+            self.push("Identity", vec![src], vec![], name);
+        }
+        for (&v, name) in g.outputs().iter().zip(out_names) {
+            self.def.outputs.push(ValueInfo {
+                name,
+                dtype: g.dtype(v),
+                dims: g.shape(v).0.clone(),
+            });
+        }
+        Ok(self.def)
+    }
+
+    // ---- names, nodes and constants ----
+
+    fn fresh(&mut self, base: &str) -> String {
+        let mut name = base.to_string();
+        let mut k = 1;
+        while self.taken.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        self.taken.insert(name.clone());
+        name
+    }
+
+    /// A name for an intermediate of the node that writes `dst`.
+    fn tmp(&mut self, dst: &str, what: &str) -> String {
+        self.fresh(&format!("{dst}/{what}"))
+    }
+
+    fn push(
+        &mut self,
+        op_type: &'static str,
+        inputs: Vec<String>,
+        attributes: Vec<Attribute>,
+        output: String,
+    ) {
+        self.def.nodes.push(Node {
+            op_type,
+            name: output.clone(),
+            inputs,
+            outputs: vec![output],
+            attributes,
+        });
+    }
+
+    /// Pushes a node writing a new intermediate of `dst` and returns the intermediate's name.
+    fn push_tmp(
+        &mut self,
+        op_type: &'static str,
+        inputs: Vec<String>,
+        attributes: Vec<Attribute>,
+        dst: &str,
+        what: &str,
+    ) -> String {
+        let out = self.tmp(dst, what);
+        self.push(op_type, inputs, attributes, out.clone());
+        out
+    }
+
+    /// The ONNX name of an engine value; constants become initializers on first use.
+    fn value(&mut self, v: Value) -> Result<String> {
+        if let Some(name) = &self.names[v.0] {
+            return Ok(name.clone());
+        }
+        let node = self.g.node(v);
+        match &node.op {
+            Op::Constant(t) => {
+                let name = self.fresh(&format!("const_{}", v.0));
+                self.def.initializers.push(Initializer {
+                    name: name.clone(),
+                    tensor: Arc::clone(t),
+                });
+                self.names[v.0] = Some(name.clone());
+                Ok(name)
+            }
+            op => Err(unsupported(
+                op.name(),
+                format!("value {} is read before it is computed", v.0),
+            )),
+        }
+    }
+
+    fn constant(&mut self, key: ConstKey, tensor: impl FnOnce() -> Tensor) -> String {
+        if let Some(name) = self.consts.get(&key) {
+            return name.clone();
+        }
+        let name = self.fresh(&format!("const_{}", self.def.initializers.len()));
+        self.def.initializers.push(Initializer {
+            name: name.clone(),
+            tensor: Arc::new(tensor()),
+        });
+        self.consts.insert(key, name.clone());
+        name
+    }
+
+    fn f32_scalar(&mut self, x: f32) -> String {
+        self.constant(ConstKey::F32(x.to_bits()), || Tensor::scalar_f32(x))
+    }
+
+    fn i64_scalar(&mut self, x: i64) -> String {
+        self.constant(ConstKey::I64Scalar(x), || {
+            Tensor::from_i64(&[], vec![x]).expect("one element")
+        })
+    }
+
+    fn i64s(&mut self, v: &[i64]) -> String {
+        self.constant(ConstKey::I64s(v.to_vec()), || {
+            Tensor::from_i64(&[v.len()], v.to_vec()).expect("matching length")
+        })
+    }
+
+    /// A node result that is a constant: an initializer named `dst`, or (when `dst` is a graph
+    /// output) an initializer and an Identity.
+    fn constant_result(&mut self, tensor: Tensor, dst: &str) {
+        let name = if self.output_names.contains(dst) {
+            self.tmp(dst, "value")
+        } else {
+            dst.to_string()
+        };
+        self.def.initializers.push(Initializer {
+            name: name.clone(),
+            tensor: Arc::new(tensor),
+        });
+        if name != dst {
+            self.push("Identity", vec![name], vec![], dst.to_string());
+        }
+    }
+
+    /// A 1-D int64 `[1]` tensor holding the size bound to symbolic dim `s`, read from the
+    /// shape of the first input that has it: `Shape(input, start=k, end=k+1)`.
+    fn sym_dim(&mut self, s: &str) -> Result<String> {
+        if let Some(name) = self.syms.get(s) {
+            return Ok(name.clone());
+        }
+        let g = self.g;
+        let sym = Dim::Sym(s.to_string());
+        let Some((input, axis)) = g
+            .inputs()
+            .iter()
+            .find_map(|&v| g.shape(v).0.iter().position(|d| *d == sym).map(|k| (v, k)))
+        else {
+            return Err(unsupported(
+                "graph",
+                format!("symbolic dim `{s}` is not a dim of any input"),
+            ));
+        };
+        let x = self.value(input)?;
+        let name = self.fresh(&format!("dim_{s}"));
+        let (start, end) = (axis as i64, axis as i64 + 1);
+        self.push(
+            "Shape",
+            vec![x],
+            vec![Attribute::int("start", start), Attribute::int("end", end)],
+            name.clone(),
+        );
+        self.syms.insert(s.to_string(), name.clone());
+        Ok(name)
+    }
+
+    /// A 1-D int64 tensor holding `dims`: an initializer when they are static, otherwise a
+    /// Concat of static runs and the symbolic sizes.
+    fn shape_tensor(&mut self, dims: &[Dim]) -> Result<String> {
+        if let Some(d) = Shape(dims.to_vec()).to_static() {
+            return Ok(self.i64s(&d.iter().map(|&n| n as i64).collect::<Vec<_>>()));
+        }
+        if let Some(name) = self.shapes.get(dims) {
+            return Ok(name.clone());
+        }
+        let mut pieces = Vec::new();
+        let mut run: Vec<i64> = Vec::new();
+        for d in dims {
+            match d {
+                Dim::Static(n) => run.push(*n as i64),
+                Dim::Sym(s) => {
+                    if !run.is_empty() {
+                        pieces.push(self.i64s(&std::mem::take(&mut run)));
+                    }
+                    pieces.push(self.sym_dim(s)?);
+                }
+            }
+        }
+        if !run.is_empty() {
+            pieces.push(self.i64s(&run));
+        }
+        let name = if pieces.len() == 1 {
+            pieces.remove(0)
+        } else {
+            let name = self.fresh("shape");
+            self.push(
+                "Concat",
+                pieces,
+                vec![Attribute::int("axis", 0)],
+                name.clone(),
+            );
+            name
+        };
+        self.shapes.insert(dims.to_vec(), name.clone());
+        Ok(name)
+    }
+
+    // ---- ops ----
+
+    fn emit(&mut self, node: &crate::Node, dst: &str) -> Result<()> {
+        let g = self.g;
+        let ins = &node.inputs;
+        let dst_s = dst.to_string();
+        match &node.op {
+            Op::Input { .. } | Op::Constant(_) => unreachable!("sources are not emitted"),
+            Op::Unary(op) => {
+                let x = self.value(ins[0])?;
+                self.unary(*op, x, dst);
+            }
+            Op::Binary(op) => {
+                let (a, b) = (self.value(ins[0])?, self.value(ins[1])?);
+                self.push(binary_op_type(*op), vec![a, b], vec![], dst_s);
+            }
+            Op::MatMul => {
+                let (a, b) = (self.value(ins[0])?, self.value(ins[1])?);
+                self.push("MatMul", vec![a, b], vec![], dst_s);
+            }
+            Op::Transpose { perm } => {
+                if let Op::Constant(t) = &g.node(ins[0]).op {
+                    // A transposed weight is stored transposed, as ORT would fold it anyway.
+                    let t = permuted(t, perm)?;
+                    self.constant_result(t, dst);
+                } else {
+                    let x = self.value(ins[0])?;
+                    let perm = perm.iter().map(|&p| p as i64).collect();
+                    self.push(
+                        "Transpose",
+                        vec![x],
+                        vec![Attribute::ints("perm", perm)],
+                        dst_s,
+                    );
+                }
+            }
+            Op::Reshape { shape } => self.reshape(ins[0], shape, dst)?,
+            Op::BroadcastTo { shape } => {
+                // Expand broadcasts both ways, so a symbolic dim the input already has can
+                // be written as 1 and needs no Shape node.
+                let input = g.shape(ins[0]);
+                let pad = shape.rank() - input.rank();
+                let dims: Vec<Dim> = (shape.0.iter().enumerate())
+                    .map(|(i, d)| match d {
+                        Dim::Sym(_) if i >= pad && input.0[i - pad] == *d => Dim::Static(1),
+                        d => d.clone(),
+                    })
+                    .collect();
+                let x = self.value(ins[0])?;
+                let s = self.shape_tensor(&dims)?;
+                self.push("Expand", vec![x, s], vec![], dst_s);
+            }
+            Op::Reduce {
+                op,
+                axes,
+                keep_dims,
+            } => {
+                let x = self.value(ins[0])?;
+                if axes.is_empty() {
+                    self.push("Identity", vec![x], vec![], dst_s);
+                    return Ok(());
+                }
+                let axes: Vec<i64> = axes.iter().map(|&a| a as i64).collect();
+                let keep = Attribute::int("keepdims", i64::from(*keep_dims));
+                match op {
+                    ReduceOp::Sum => {
+                        let a = self.i64s(&axes);
+                        self.push("ReduceSum", vec![x, a], vec![keep], dst_s);
+                    }
+                    ReduceOp::Mean | ReduceOp::Max => {
+                        let op_type = if *op == ReduceOp::Mean {
+                            "ReduceMean"
+                        } else {
+                            "ReduceMax"
+                        };
+                        let attrs = vec![Attribute::ints("axes", axes), keep];
+                        self.push(op_type, vec![x], attrs, dst_s);
+                    }
+                }
+            }
+            Op::Cast { to } => {
+                let x = self.value(ins[0])?;
+                let to = Attribute::int("to", data_type(*to));
+                self.push("Cast", vec![x], vec![to], dst_s);
+            }
+            Op::Gather => {
+                if let Some(len) = arange_rows(g, node) {
+                    let table = self.value(ins[0])?;
+                    let end = match len {
+                        Dim::Static(n) => self.i64s(&[*n as i64]),
+                        Dim::Sym(s) => self.sym_dim(s)?,
+                    };
+                    let zero = self.i64s(&[0]);
+                    self.push("Slice", vec![table, zero.clone(), end, zero], vec![], dst_s);
+                } else {
+                    let (t, i) = (self.value(ins[0])?, self.value(ins[1])?);
+                    let axis = Attribute::int("axis", 0);
+                    self.push("Gather", vec![t, i], vec![axis], dst_s);
+                }
+            }
+            Op::LayerNorm { eps } => {
+                let x = self.value(ins[0])?;
+                self.layer_norm(x, ins[1], ins[2], *eps, dst)?;
+            }
+            Op::AddLayerNorm { eps } => {
+                let (a, b) = (self.value(ins[0])?, self.value(ins[1])?);
+                let sum = self.push_tmp("Add", vec![a, b], vec![], dst, "sum");
+                self.layer_norm(sum, ins[2], ins[3], *eps, dst)?;
+            }
+            Op::Softmax { axis } => {
+                let x = self.value(ins[0])?;
+                let axis = Attribute::int("axis", *axis as i64);
+                self.push("Softmax", vec![x], vec![axis], dst_s);
+            }
+            Op::Slice { axis, start, end } => {
+                let x = self.value(ins[0])?;
+                let starts = self.i64s(&[*start as i64]);
+                let ends = self.i64s(&[*end as i64]);
+                let axes = self.i64s(&[*axis as i64]);
+                self.push("Slice", vec![x, starts, ends, axes], vec![], dst_s);
+            }
+            Op::Concat { axis } => {
+                let xs = ins.iter().map(|&v| self.value(v)).collect::<Result<_>>()?;
+                let axis = Attribute::int("axis", *axis as i64);
+                self.push("Concat", xs, vec![axis], dst_s);
+            }
+            Op::Arange { len, dtype } => match len {
+                Dim::Static(n) => {
+                    let t = match dtype {
+                        DType::F32 => Tensor::from_f32(&[*n], (0..*n).map(|i| i as f32).collect()),
+                        DType::I64 => Tensor::from_i64(&[*n], (0..*n as i64).collect()),
+                    }?;
+                    self.constant_result(t, dst);
+                }
+                Dim::Sym(s) => {
+                    // Shape → Squeeze gives the scalar limit Range wants (REFERENCE §4: a
+                    // Shape → Gather(scalar) → Range chain trips ORT 1.31.1).
+                    let n = self.sym_dim(s)?;
+                    let axes = self.i64s(&[0]);
+                    let limit = self.push_tmp("Squeeze", vec![n, axes], vec![], dst, "len");
+                    let (zero, one) = (self.i64_scalar(0), self.i64_scalar(1));
+                    let range = vec![zero, limit, one];
+                    match dtype {
+                        DType::I64 => self.push("Range", range, vec![], dst_s),
+                        DType::F32 => {
+                            let r = self.push_tmp("Range", range, vec![], dst, "i64");
+                            let to = Attribute::int("to", data_type(DType::F32));
+                            self.push("Cast", vec![r], vec![to], dst_s);
+                        }
+                    }
+                }
+            },
+            Op::Conv2d {
+                stride, padding, ..
+            } => {
+                let xs: Vec<String> = ins.iter().map(|&v| self.value(v)).collect::<Result<_>>()?;
+                let w = g.shape(ins[1]);
+                let kernel = [2, 3].map(|k| w.0[k].as_static().map(|n| n as i64));
+                let [Some(kh), Some(kw)] = kernel else {
+                    return Err(unsupported(
+                        "conv2d",
+                        format!("kernel {w} has symbolic spatial dims"),
+                    ));
+                };
+                let (p, s) = (padding.map(|p| p as i64), stride.map(|s| s as i64));
+                let attrs = vec![
+                    Attribute::ints("kernel_shape", vec![kh, kw]),
+                    Attribute::ints("pads", vec![p[0], p[1], p[0], p[1]]),
+                    Attribute::ints("strides", s.to_vec()),
+                ];
+                self.push("Conv", xs, attrs, dst_s);
+            }
+            Op::MaxPool2d { kernel, stride } => {
+                let x = self.value(ins[0])?;
+                let attrs = vec![
+                    Attribute::ints("kernel_shape", kernel.map(|k| k as i64).to_vec()),
+                    Attribute::ints("strides", stride.map(|s| s as i64).to_vec()),
+                ];
+                self.push("MaxPool", vec![x], attrs, dst_s);
+            }
+            Op::Attention { scale, masked } => {
+                let (q, k, v) = (
+                    self.value(ins[0])?,
+                    self.value(ins[1])?,
+                    self.value(ins[2])?,
+                );
+                let rank = g.shape(ins[1]).rank();
+                let mut perm: Vec<i64> = (0..rank as i64).collect();
+                perm.swap(rank - 2, rank - 1);
+                let perm = vec![Attribute::ints("perm", perm)];
+                let kt = self.push_tmp("Transpose", vec![k], perm, dst, "k_t");
+                let scores = self.push_tmp("MatMul", vec![q, kt], vec![], dst, "scores");
+                let c = self.f32_scalar(*scale);
+                let mut scores = self.push_tmp("Mul", vec![scores, c], vec![], dst, "scaled");
+                if *masked {
+                    let m = self.value(ins[3])?;
+                    scores = self.push_tmp("Add", vec![scores, m], vec![], dst, "masked");
+                }
+                let axis = vec![Attribute::int("axis", -1)];
+                let probs = self.push_tmp("Softmax", vec![scores], axis, dst, "probs");
+                self.push("MatMul", vec![probs, v], vec![], dst_s);
+            }
+            Op::Elementwise(program) => {
+                let mut regs = Vec::new();
+                for &v in ins {
+                    regs.push((self.value(v)?, g.shape(v).clone()));
+                }
+                self.program(program, regs, &node.shape, dst)?;
+            }
+            Op::MatMulEpilogue(program) => {
+                let (a, b) = (self.value(ins[0])?, self.value(ins[1])?);
+                let mm = self.push_tmp("MatMul", vec![a, b], vec![], dst, "matmul");
+                let mut regs = vec![(mm, node.shape.clone())];
+                for &v in &ins[2..] {
+                    regs.push((self.value(v)?, g.shape(v).clone()));
+                }
+                self.program(program, regs, &node.shape, dst)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn unary(&mut self, op: UnaryOp, x: String, dst: &str) {
+        let dst_s = dst.to_string();
+        let simple = match op {
+            UnaryOp::Neg => Some("Neg"),
+            UnaryOp::Relu => Some("Relu"),
+            UnaryOp::Exp => Some("Exp"),
+            UnaryOp::Log => Some("Log"),
+            UnaryOp::Tanh => Some("Tanh"),
+            UnaryOp::Sqrt => Some("Sqrt"),
+            UnaryOp::Rsqrt | UnaryOp::Gelu | UnaryOp::GeluTanh => None,
+        };
+        if let Some(op_type) = simple {
+            self.push(op_type, vec![x], vec![], dst_s);
+            return;
+        }
+        match op {
+            UnaryOp::Rsqrt => {
+                let s = self.push_tmp("Sqrt", vec![x], vec![], dst, "sqrt");
+                self.push("Reciprocal", vec![s], vec![], dst_s);
+            }
+            UnaryOp::Gelu => {
+                // x * (1 + erf(x / sqrt 2)) * 0.5: ORT's GeluFusion pattern.
+                let sqrt2 = self.f32_scalar(std::f32::consts::SQRT_2);
+                let d = self.push_tmp("Div", vec![x.clone(), sqrt2], vec![], dst, "div");
+                let e = self.push_tmp("Erf", vec![d], vec![], dst, "erf");
+                let one = self.f32_scalar(1.0);
+                let a = self.push_tmp("Add", vec![e, one], vec![], dst, "add");
+                let m = self.push_tmp("Mul", vec![x, a], vec![], dst, "mul");
+                let half = self.f32_scalar(0.5);
+                self.push("Mul", vec![m, half], vec![], dst_s);
+            }
+            UnaryOp::GeluTanh => {
+                // x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))): ORT's FastGeluFusion
+                // pattern.
+                let three = self.f32_scalar(3.0);
+                let cube = self.push_tmp("Pow", vec![x.clone(), three], vec![], dst, "cube");
+                let coef = self.f32_scalar(GELU_TANH_COEF as f32);
+                let c = self.push_tmp("Mul", vec![cube, coef], vec![], dst, "coef");
+                let inner = self.push_tmp("Add", vec![x.clone(), c], vec![], dst, "inner");
+                let k = self.f32_scalar(SQRT_2_OVER_PI as f32);
+                let scaled = self.push_tmp("Mul", vec![inner, k], vec![], dst, "scaled");
+                let t = self.push_tmp("Tanh", vec![scaled], vec![], dst, "tanh");
+                let one = self.f32_scalar(1.0);
+                let a = self.push_tmp("Add", vec![t, one], vec![], dst, "add");
+                let half = self.f32_scalar(0.5);
+                let h = self.push_tmp("Mul", vec![x, half], vec![], dst, "half");
+                self.push("Mul", vec![h, a], vec![], dst_s);
+            }
+            _ => unreachable!("handled above"),
+        }
+    }
+
+    fn layer_norm(
+        &mut self,
+        x: String,
+        gamma: Value,
+        beta: Value,
+        eps: f32,
+        dst: &str,
+    ) -> Result<()> {
+        let (gm, bt) = (self.value(gamma)?, self.value(beta)?);
+        let attrs = vec![Attribute::int("axis", -1), Attribute::float("epsilon", eps)];
+        self.push(
+            "LayerNormalization",
+            vec![x, gm, bt],
+            attrs,
+            dst.to_string(),
+        );
+        Ok(())
+    }
+
+    fn reshape(&mut self, x: Value, target: &Shape, dst: &str) -> Result<()> {
+        let input = self.g.shape(x).clone();
+        let xs = self.value(x)?;
+        let mut attrs = Vec::new();
+        let shape = if target.0.contains(&Dim::Static(0)) {
+            // A literal 0 means "copy" unless `allowzero`, and then no dim can be copied.
+            attrs.push(Attribute::int("allowzero", 1));
+            self.shape_tensor(&target.0)?
+        } else {
+            // Static dims as they are, a symbolic dim where the input has it as 0 (copy),
+            // one other symbolic dim as -1 (inferred); more need the sizes read at run time.
+            let mut spec = Vec::with_capacity(target.rank());
+            let mut inferred = 0;
+            for (i, d) in target.0.iter().enumerate() {
+                spec.push(match d {
+                    Dim::Static(n) => *n as i64,
+                    Dim::Sym(_) if input.0.get(i) == Some(d) => 0,
+                    Dim::Sym(_) => {
+                        inferred += 1;
+                        -1
+                    }
+                });
+            }
+            if inferred <= 1 {
+                self.i64s(&spec)
+            } else {
+                self.shape_tensor(&target.0)?
+            }
+        };
+        self.push("Reshape", vec![xs, shape], attrs, dst.to_string());
+        Ok(())
+    }
+
+    /// A fused element-wise program as one node per instruction. `regs` holds the inputs'
+    /// names and shapes; the result is expanded to `out` when the program does not broadcast
+    /// to it by itself.
+    fn program(
+        &mut self,
+        p: &ElementwiseProgram,
+        mut regs: Vec<(String, Shape)>,
+        out: &Shape,
+        dst: &str,
+    ) -> Result<()> {
+        let n = p.instrs.len();
+        for (j, instr) in p.instrs.iter().enumerate() {
+            let shape = match *instr {
+                Instr::Const(c) => {
+                    let c = self.f32_scalar(c);
+                    regs.push((c, Shape::scalar()));
+                    continue;
+                }
+                Instr::Unary(_, a) => regs[a].1.clone(),
+                Instr::Binary(_, a, b) => broadcast(&regs[a].1, &regs[b].1),
+            };
+            let name = if j + 1 == n && shape == *out {
+                dst.to_string()
+            } else {
+                self.tmp(dst, &format!("r{}", regs.len()))
+            };
+            match *instr {
+                Instr::Const(_) => unreachable!("constants are registers, not nodes"),
+                Instr::Unary(op, a) => self.unary(op, regs[a].0.clone(), &name),
+                Instr::Binary(op, a, b) => {
+                    let ab = vec![regs[a].0.clone(), regs[b].0.clone()];
+                    self.push(binary_op_type(op), ab, vec![], name.clone());
+                }
+            }
+            regs.push((name, shape));
+        }
+        let (result, shape) = regs.swap_remove(p.output());
+        if result != dst {
+            if shape == *out {
+                self.push("Identity", vec![result], vec![], dst.to_string());
+            } else {
+                let s = self.shape_tensor(&out.0)?;
+                self.push("Expand", vec![result, s], vec![], dst.to_string());
+            }
+        }
+        Ok(())
+    }
+}
