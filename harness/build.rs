@@ -12,7 +12,29 @@ fn main() {
     println!("cargo:rustc-env=HARNESS_PROFILE={}", get("PROFILE"));
     println!("cargo:rustc-env=HARNESS_OPT_LEVEL={}", get("OPT_LEVEL"));
     println!("cargo:rustc-env=HARNESS_RUSTC={rustc}");
+    workloads_fingerprint();
     torch_rpath();
+}
+
+/// The workload builders decide the inputs and weights behind every reference output, so
+/// their source is part of the reference cache's key.
+fn workloads_fingerprint() {
+    let mut files: Vec<_> = std::fs::read_dir("src/workloads")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in &files {
+        for &b in &std::fs::read(file).unwrap_or_default() {
+            hash ^= b as u64;
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    println!("cargo:rustc-env=HARNESS_WORKLOADS_FINGERPRINT={hash:016x}");
+    println!("cargo:rerun-if-changed=src/workloads");
 }
 
 /// With the `torch` feature, the harness binary (and its test binaries) find libtorch's
