@@ -19,7 +19,6 @@ use engine::{CompileOptions, DType, Graph, Tensor, Value, dims};
 enum Field<'a> {
     Varint(u64),
     Fixed32(u32),
-    Fixed64(u64),
     Bytes(&'a [u8]),
 }
 
@@ -46,11 +45,6 @@ fn fields(buf: &[u8]) -> Vec<(u32, Field<'_>)> {
         assert!(field > 0, "field number 0 at byte {pos}");
         let value = match wire {
             0 => Field::Varint(varint(buf, &mut pos)),
-            1 => {
-                let v = u64::from_le_bytes(buf[pos..pos + 8].try_into().unwrap());
-                pos += 8;
-                Field::Fixed64(v)
-            }
             2 => {
                 let len = varint(buf, &mut pos) as usize;
                 assert!(pos + len <= buf.len(), "length {len} runs past the message");
@@ -77,7 +71,7 @@ fn int(f: Field) -> i64 {
     }
 }
 
-fn bytes(f: Field) -> &[u8] {
+fn bytes<'a>(f: Field<'a>) -> &'a [u8] {
     match f {
         Field::Bytes(b) => b,
         other => panic!("expected bytes, got {other:?}"),
@@ -188,7 +182,8 @@ fn decode_node(buf: &[u8]) -> NodeD {
             2 => n.outputs.push(string(v)),
             4 => n.op_type = string(v),
             5 => {
-                let (mut name, mut ty, mut fv, mut iv, mut ints) = (String::new(), 0, 0.0, 0, vec![]);
+                let (mut name, mut ty, mut fv, mut iv, mut ints) =
+                    (String::new(), 0, 0.0, 0, vec![]);
                 for (f, v) in fields(bytes(v)) {
                     match (f, v) {
                         (1, v) => name = string(v),
@@ -268,10 +263,40 @@ fn decode_value_info(buf: &[u8]) -> ValueInfoD {
 
 /// The ops of the default domain at opset 17 the exporter may use.
 const STANDARD_OPS: &[&str] = &[
-    "Neg", "Relu", "Exp", "Log", "Tanh", "Sqrt", "Reciprocal", "Erf", "Pow", "Add", "Sub",
-    "Mul", "Div", "Max", "Min", "MatMul", "Transpose", "Reshape", "Expand", "ReduceSum",
-    "ReduceMean", "ReduceMax", "Cast", "Gather", "LayerNormalization", "Softmax", "Slice",
-    "Concat", "Range", "Shape", "Squeeze", "Conv", "MaxPool", "Identity",
+    "Neg",
+    "Relu",
+    "Exp",
+    "Log",
+    "Tanh",
+    "Sqrt",
+    "Reciprocal",
+    "Erf",
+    "Pow",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Max",
+    "Min",
+    "MatMul",
+    "Transpose",
+    "Reshape",
+    "Expand",
+    "ReduceSum",
+    "ReduceMean",
+    "ReduceMax",
+    "Cast",
+    "Gather",
+    "LayerNormalization",
+    "Softmax",
+    "Slice",
+    "Concat",
+    "Range",
+    "Shape",
+    "Squeeze",
+    "Conv",
+    "MaxPool",
+    "Identity",
 ];
 
 fn onnx_dtype(d: DType) -> i64 {
@@ -295,9 +320,13 @@ fn dims_of(g: &Graph, v: Value) -> Vec<Result<i64, String>> {
 /// Decodes `graph`'s export and checks everything that does not need a runtime.
 fn export_and_check(graph: &Graph) -> ModelD {
     let bytes = engine::onnx::export(graph).unwrap_or_else(|e| panic!("{}: {e}", graph.name()));
+    // `GRAPHBENCH_ONNX_DUMP=<dir>` keeps the models, e.g. for `onnx.checker.check_model`.
+    if let Some(dir) = std::env::var_os("GRAPHBENCH_ONNX_DUMP") {
+        let path = std::path::Path::new(&dir).join(format!("{}.onnx", graph.name()));
+        std::fs::write(&path, &bytes).unwrap();
+    }
     let m = decode_model(&bytes);
     assert_eq!(m.ir_version, engine::onnx::IR_VERSION);
-    assert!(engine::onnx::OPSET >= 17);
     assert_eq!(m.opsets, [(String::new(), engine::onnx::OPSET)]);
     assert_eq!(m.producer, "graphbench-engine");
     assert_eq!(m.graph.name, graph.name());
@@ -336,7 +365,11 @@ fn export_and_check(graph: &Graph) -> ModelD {
         assert!(defined.insert(&t.name), "initializer `{}` twice", t.name);
     }
     for i in &m.graph.inputs {
-        assert!(defined.insert(&i.name), "input `{}` is also defined elsewhere", i.name);
+        assert!(
+            defined.insert(&i.name),
+            "input `{}` is also defined elsewhere",
+            i.name
+        );
     }
     // Nodes: standard ops, every input defined before it is read, every output new.
     for n in &m.graph.nodes {
@@ -347,21 +380,32 @@ fn export_and_check(graph: &Graph) -> ModelD {
             n.op_type
         );
         for i in &n.inputs {
-            assert!(defined.contains(i.as_str()), "{} reads `{i}` before it is defined", n.op_type);
+            assert!(
+                defined.contains(i.as_str()),
+                "{} reads `{i}` before it is defined",
+                n.op_type
+            );
         }
         for o in &n.outputs {
             assert!(defined.insert(o), "`{o}` is written twice");
         }
     }
     for o in &m.graph.outputs {
-        assert!(defined.contains(o.name.as_str()), "output `{}` is never written", o.name);
+        assert!(
+            defined.contains(o.name.as_str()),
+            "output `{}` is never written",
+            o.name
+        );
     }
     m
 }
 
 fn initializer_f32(t: &TensorD) -> Vec<f32> {
     assert_eq!(t.data_type, 1);
-    t.raw.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+    t.raw
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect()
 }
 
 fn node<'m>(m: &'m ModelD, op_type: &str) -> &'m NodeD {
@@ -376,7 +420,11 @@ fn node<'m>(m: &'m ModelD, op_type: &str) -> &'m NodeD {
 // Tests
 // ---------------------------------------------------------------------------------------
 
-fn one_op(name: &str, inputs: &[(&str, DType, Vec<engine::Dim>)], build: impl FnOnce(&mut Graph, &[Value]) -> engine::Result<Value>) -> Graph {
+fn one_op(
+    name: &str,
+    inputs: &[(&str, DType, Vec<engine::Dim>)],
+    build: impl FnOnce(&mut Graph, &[Value]) -> engine::Result<Value>,
+) -> Graph {
     let mut g = Graph::new(name);
     let vs: Vec<Value> = inputs
         .iter()
@@ -387,50 +435,117 @@ fn one_op(name: &str, inputs: &[(&str, DType, Vec<engine::Dim>)], build: impl Fn
     g
 }
 
+const _: () = assert!(
+    engine::onnx::OPSET >= 17,
+    "LayerNormalization needs opset 17"
+);
+
 #[test]
 fn every_op_exports_to_standard_onnx() {
     let f = DType::F32;
     let mut graphs = Vec::new();
     for op in UnaryOp::ALL {
-        graphs.push(one_op(op.name(), &[("x", f, dims!["n", 3])], |g, v| g.unary(op, v[0])));
-    }
-    for op in BinaryOp::ALL {
-        graphs.push(one_op(op.name(), &[("a", f, dims![2, "n"]), ("b", f, dims!["n"])], |g, v| {
-            g.binary(op, v[0], v[1])
+        graphs.push(one_op(op.name(), &[("x", f, dims!["n", 3])], |g, v| {
+            g.unary(op, v[0])
         }));
     }
-    graphs.push(one_op("matmul", &[("a", f, dims!["b", 4, 5]), ("w", f, dims![5, 6])], |g, v| g.matmul(v[0], v[1])));
-    graphs.push(one_op("transpose", &[("x", f, dims![2, "n", 4])], |g, v| g.transpose(v[0], &[2, 0, 1])));
-    graphs.push(one_op("reshape", &[("x", f, dims!["b", "s", 6])], |g, v| g.reshape(v[0], dims!["b", "s", 2, 3])));
-    graphs.push(one_op("broadcast_to", &[("x", f, dims!["b", 1])], |g, v| g.broadcast_to(v[0], dims![2, "b", 5])));
-    graphs.push(one_op("reduce_sum", &[("x", f, dims!["b", 3, 4])], |g, v| g.reduce_sum(v[0], &[1, 2], false)));
-    graphs.push(one_op("reduce_mean", &[("x", f, dims!["b", 3, 4])], |g, v| g.reduce_mean(v[0], &[-1], true)));
-    graphs.push(one_op("reduce_max", &[("x", f, dims!["b", 3, 4])], |g, v| g.reduce_max(v[0], &[0], false)));
-    graphs.push(one_op("cast", &[("x", f, dims!["b"])], |g, v| g.cast(v[0], DType::I64)));
-    graphs.push(one_op("gather", &[("ids", DType::I64, dims!["b", "s"])], |g, v| {
-        let t = g.constant(Tensor::from_f32(&[5, 2], (0..10).map(|i| i as f32).collect()).unwrap());
-        g.gather(t, v[0])
+    for op in BinaryOp::ALL {
+        graphs.push(one_op(
+            op.name(),
+            &[("a", f, dims![2, "n"]), ("b", f, dims!["n"])],
+            |g, v| g.binary(op, v[0], v[1]),
+        ));
+    }
+    graphs.push(one_op(
+        "matmul",
+        &[("a", f, dims!["b", 4, 5]), ("w", f, dims![5, 6])],
+        |g, v| g.matmul(v[0], v[1]),
+    ));
+    graphs.push(one_op(
+        "transpose",
+        &[("x", f, dims![2, "n", 4])],
+        |g, v| g.transpose(v[0], &[2, 0, 1]),
+    ));
+    graphs.push(one_op(
+        "reshape",
+        &[("x", f, dims!["b", "s", 6])],
+        |g, v| g.reshape(v[0], dims!["b", "s", 2, 3]),
+    ));
+    graphs.push(one_op(
+        "broadcast_to",
+        &[("x", f, dims!["b", 1])],
+        |g, v| g.broadcast_to(v[0], dims![2, "b", 5]),
+    ));
+    graphs.push(one_op(
+        "reduce_sum",
+        &[("x", f, dims!["b", 3, 4])],
+        |g, v| g.reduce_sum(v[0], &[1, 2], false),
+    ));
+    graphs.push(one_op(
+        "reduce_mean",
+        &[("x", f, dims!["b", 3, 4])],
+        |g, v| g.reduce_mean(v[0], &[-1], true),
+    ));
+    graphs.push(one_op(
+        "reduce_max",
+        &[("x", f, dims!["b", 3, 4])],
+        |g, v| g.reduce_max(v[0], &[0], false),
+    ));
+    graphs.push(one_op("cast", &[("x", f, dims!["b"])], |g, v| {
+        g.cast(v[0], DType::I64)
     }));
+    graphs.push(one_op(
+        "gather",
+        &[("ids", DType::I64, dims!["b", "s"])],
+        |g, v| {
+            let t =
+                g.constant(Tensor::from_f32(&[5, 2], (0..10).map(|i| i as f32).collect()).unwrap());
+            g.gather(t, v[0])
+        },
+    ));
     graphs.push(one_op("layer_norm", &[("x", f, dims!["b", 4])], |g, v| {
         let gm = g.constant(Tensor::from_f32(&[4], vec![1.0; 4]).unwrap());
         let bt = g.constant(Tensor::from_f32(&[4], vec![0.0; 4]).unwrap());
         g.layer_norm(v[0], gm, bt, 1e-5)
     }));
-    graphs.push(one_op("softmax", &[("x", f, dims!["b", 4])], |g, v| g.softmax(v[0], -1)));
-    graphs.push(one_op("slice", &[("x", f, dims!["b", 4])], |g, v| g.slice(v[0], 1, 1, 3)));
-    graphs.push(one_op("concat", &[("a", f, dims!["b", 2]), ("c", f, dims!["b", 3])], |g, v| g.concat(&[v[0], v[1]], 1)));
+    graphs.push(one_op("softmax", &[("x", f, dims!["b", 4])], |g, v| {
+        g.softmax(v[0], -1)
+    }));
+    graphs.push(one_op("slice", &[("x", f, dims!["b", 4])], |g, v| {
+        g.slice(v[0], 1, 1, 3)
+    }));
+    graphs.push(one_op(
+        "concat",
+        &[("a", f, dims!["b", 2]), ("c", f, dims!["b", 3])],
+        |g, v| g.concat(&[v[0], v[1]], 1),
+    ));
     graphs.push(one_op("arange", &[("x", f, dims!["n"])], |g, v| {
         let r = g.arange("n".into(), DType::F32)?;
         g.add(v[0], r)
     }));
-    graphs.push(one_op("conv2d", &[("x", f, dims!["b", 2, 6, 6])], |g, v| {
-        let w = g.constant(Tensor::from_f32(&[3, 2, 3, 3], vec![0.1; 54]).unwrap());
-        g.conv2d(v[0], w, None, [2, 1], [1, 0])
-    }));
-    graphs.push(one_op("max_pool2d", &[("x", f, dims!["b", 2, 6, 6])], |g, v| g.max_pool2d(v[0], [2, 3], [2, 3])));
-    graphs.push(one_op("attention", &[("q", f, dims!["b", 2, "s", 4]), ("k", f, dims!["b", 2, "s", 4]), ("v", f, dims!["b", 2, "s", 4]), ("m", f, dims!["b", 1, 1, "s"])], |g, v| {
-        g.attention(v[0], v[1], v[2], Some(v[3]), 0.5)
-    }));
+    graphs.push(one_op(
+        "conv2d",
+        &[("x", f, dims!["b", 2, 6, 6])],
+        |g, v| {
+            let w = g.constant(Tensor::from_f32(&[3, 2, 3, 3], vec![0.1; 54]).unwrap());
+            g.conv2d(v[0], w, None, [2, 1], [1, 0])
+        },
+    ));
+    graphs.push(one_op(
+        "max_pool2d",
+        &[("x", f, dims!["b", 2, 6, 6])],
+        |g, v| g.max_pool2d(v[0], [2, 3], [2, 3]),
+    ));
+    graphs.push(one_op(
+        "attention",
+        &[
+            ("q", f, dims!["b", 2, "s", 4]),
+            ("k", f, dims!["b", 2, "s", 4]),
+            ("v", f, dims!["b", 2, "s", 4]),
+            ("m", f, dims!["b", 1, 1, "s"]),
+        ],
+        |g, v| g.attention(v[0], v[1], v[2], Some(v[3]), 0.5),
+    ));
     for g in &graphs {
         let m = export_and_check(g);
         assert!(!m.graph.nodes.is_empty(), "{}", g.name());
@@ -458,14 +573,25 @@ fn attributes_and_initializers_carry_the_ops_parameters() {
     assert_eq!(conv.attrs["kernel_shape"], AttrD::Ints(vec![3, 3]));
     assert_eq!(conv.attrs["pads"], AttrD::Ints(vec![1, 0, 1, 0]));
     assert_eq!(conv.attrs["strides"], AttrD::Ints(vec![2, 1]));
-    let weight = m.graph.initializers.iter().find(|t| t.name == conv.inputs[1]).unwrap();
+    let weight = m
+        .graph
+        .initializers
+        .iter()
+        .find(|t| t.name == conv.inputs[1])
+        .unwrap();
     assert_eq!(weight.dims, [3, 2, 3, 3]);
-    assert_eq!(initializer_f32(weight), (0..54).map(|i| i as f32 * 0.5).collect::<Vec<_>>());
+    assert_eq!(
+        initializer_f32(weight),
+        (0..54).map(|i| i as f32 * 0.5).collect::<Vec<_>>()
+    );
     let pool = node(&m, "MaxPool");
     assert_eq!(pool.attrs["kernel_shape"], AttrD::Ints(vec![2, 2]));
     assert_eq!(pool.attrs["strides"], AttrD::Ints(vec![1, 2]));
     assert_eq!(node(&m, "Softmax").attrs["axis"], AttrD::Int(1));
-    assert_eq!(node(&m, "Transpose").attrs["perm"], AttrD::Ints(vec![0, 2, 3, 1]));
+    assert_eq!(
+        node(&m, "Transpose").attrs["perm"],
+        AttrD::Ints(vec![0, 2, 3, 1])
+    );
     let ln = node(&m, "LayerNormalization");
     assert_eq!(ln.attrs["axis"], AttrD::Int(-1));
     assert_eq!(ln.attrs["epsilon"], AttrD::Float(1e-12));
@@ -487,7 +613,12 @@ fn a_transposed_weight_is_stored_transposed() {
     let m = export_and_check(&g);
     assert!(m.graph.nodes.iter().all(|n| n.op_type != "Transpose"));
     let mm = node(&m, "MatMul");
-    let w = m.graph.initializers.iter().find(|t| t.name == mm.inputs[1]).unwrap();
+    let w = m
+        .graph
+        .initializers
+        .iter()
+        .find(|t| t.name == mm.inputs[1])
+        .unwrap();
     assert_eq!(w.dims, [3, 2]);
     assert_eq!(initializer_f32(w), [1., 4., 2., 5., 3., 6.]);
     // The untransposed weight is not exported as well.
@@ -503,8 +634,17 @@ fn symbolic_reshapes_copy_infer_or_read_their_dims() {
     g.output(y);
     let m = export_and_check(&g);
     let r = node(&m, "Reshape");
-    let shape = m.graph.initializers.iter().find(|t| t.name == r.inputs[1]).unwrap();
-    let spec: Vec<i64> = shape.raw.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap())).collect();
+    let shape = m
+        .graph
+        .initializers
+        .iter()
+        .find(|t| t.name == r.inputs[1])
+        .unwrap();
+    let spec: Vec<i64> = shape
+        .raw
+        .chunks_exact(8)
+        .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
+        .collect();
     assert_eq!(spec, [0, 1, 1, -1]);
 
     // [b, s, 6] -> [s, b, 6]-sized reshape: two dims move, so the shape is read at run time.
@@ -513,7 +653,12 @@ fn symbolic_reshapes_copy_infer_or_read_their_dims() {
     let y = g.reshape(x, dims!["s", "b", 2, 3]).unwrap();
     g.output(y);
     let m = export_and_check(&g);
-    let shapes: Vec<&NodeD> = m.graph.nodes.iter().filter(|n| n.op_type == "Shape").collect();
+    let shapes: Vec<&NodeD> = m
+        .graph
+        .nodes
+        .iter()
+        .filter(|n| n.op_type == "Shape")
+        .collect();
     assert_eq!(shapes.len(), 2);
     assert_eq!(shapes[0].attrs["start"], AttrD::Int(1));
     assert_eq!(shapes[0].attrs["end"], AttrD::Int(2));
@@ -558,7 +703,10 @@ fn sources_and_repeated_outputs_get_identities_and_dead_nodes_are_dropped() {
     let m = export_and_check(&g);
     let ops: Vec<&str> = m.graph.nodes.iter().map(|n| n.op_type.as_str()).collect();
     assert_eq!(ops, ["Add", "Identity", "Identity", "Identity"]);
-    assert_eq!(engine::onnx::output_names(&g), ["output_0", "output_1", "output_2", "output_3"]);
+    assert_eq!(
+        engine::onnx::output_names(&g),
+        ["output_0", "output_1", "output_2", "output_3"]
+    );
 }
 
 #[test]
@@ -602,9 +750,16 @@ fn distilbert_sized_graphs_export_quickly() {
     let t = std::time::Instant::now();
     let bytes = engine::onnx::export(&model.graph).unwrap();
     let took = t.elapsed();
-    eprintln!("DistilBERT export: {} MB in {took:?}", bytes.len() / 1_000_000);
+    eprintln!(
+        "DistilBERT export: {} MB in {took:?}",
+        bytes.len() / 1_000_000
+    );
     let params = model.config.parameter_count();
-    assert!(bytes.len() >= params * 4, "{} bytes for {params} parameters", bytes.len());
+    assert!(
+        bytes.len() >= params * 4,
+        "{} bytes for {params} parameters",
+        bytes.len()
+    );
     let m = export_and_check(&model.graph);
     let count = |op: &str| m.graph.nodes.iter().filter(|n| n.op_type == op).count();
     assert_eq!(count("LayerNormalization"), 1 + 2 * 6);
@@ -613,11 +768,17 @@ fn distilbert_sized_graphs_export_quickly() {
     assert_eq!(count("Transpose"), 6 * 5); // q, k, v, k^T and the merge of heads per layer
     let inputs: Vec<&str> = m.graph.inputs.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(inputs, ["input_ids", "attention_mask"]);
-    assert_eq!(m.graph.inputs[0].dims, [Err("batch".into()), Err("seq".into())]);
+    assert_eq!(
+        m.graph.inputs[0].dims,
+        [Err("batch".into()), Err("seq".into())]
+    );
     let weights: i64 = (m.graph.initializers.iter())
         .filter(|t| t.data_type == 1)
         .map(|t| t.dims.iter().product::<i64>())
         .sum();
     // Every parameter once, plus a few scalars.
-    assert!((weights as usize) >= params && (weights as usize) < params + 100, "{weights} vs {params}");
+    assert!(
+        (weights as usize) >= params && (weights as usize) < params + 100,
+        "{weights} vs {params}"
+    );
 }

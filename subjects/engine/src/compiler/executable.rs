@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::CompileOptions;
 use super::passes::memory_plan::{self, Home, Plan};
+use super::passes::pack_weights;
 use super::report::CompileReport;
 use crate::cpu::{Arg, ArgData, Ctx, Isa, Kernel, OutData, run_node};
 use crate::ops::Op;
@@ -57,11 +58,12 @@ impl Executable {
         } else {
             None
         };
-        let kernels = graph
+        let mut kernels = graph
             .nodes()
             .iter()
             .map(|n| Kernel::lower(&n.op))
             .collect::<Result<Vec<_>>>()?;
+        let graph = pack_weights::run(graph, &mut kernels, &mut report)?;
         let homes = memory_plan::homes(&graph, &kernels);
         let mut symbols: Vec<String> = graph
             .inputs()
@@ -91,7 +93,9 @@ impl Executable {
         })
     }
 
-    /// The compiled (rewritten) graph.
+    /// The compiled (rewritten) graph. A constant that only matmuls read as their weight is
+    /// stored in the small-M kernel's panel order (`CompileReport::panel_weights` counts
+    /// them): same dims, same elements, another order.
     pub fn graph(&self) -> &Graph {
         &self.graph
     }

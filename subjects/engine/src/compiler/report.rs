@@ -16,6 +16,9 @@ pub struct CompileReport {
     /// Of those, transposes feeding a matmul: weights stored `[out, in]` prepacked once into
     /// a contiguous `[in, out]` constant.
     pub prepacked_weights: usize,
+    /// Constant matmul weights re-stored in column panels for the small-M kernel (done
+    /// when the executable is made, after the passes).
+    pub panel_weights: usize,
     /// Element-wise chains of two or more ops fused into one `fused_elementwise` node.
     pub fused_chains: usize,
     /// Element-wise ops absorbed into a consumer by that fusion.
@@ -71,10 +74,11 @@ impl fmt::Display for CompileReport {
         }
         writeln!(
             f,
-            "  removed {}, folded {} ({} weights prepacked), fused {} chains ({} ops, {} immediates), {} matmul epilogues, {} add+layer_norm",
+            "  removed {}, folded {} ({} weights prepacked), {} weights in panels, fused {} chains ({} ops, {} immediates), {} matmul epilogues, {} add+layer_norm",
             self.removed,
             self.folded,
             self.prepacked_weights,
+            self.panel_weights,
             self.fused_chains,
             self.fused_ops,
             self.immediates,

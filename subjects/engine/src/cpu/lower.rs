@@ -1,5 +1,8 @@
 //! Lowering of graph ops to CPU kernels, done once at compile time.
 
+use std::sync::Arc;
+
+use super::Panels;
 use super::elementwise::Program;
 use crate::ops::{BinaryOp, ElementwiseProgram, Instr, Op, ReduceOp};
 use crate::{Error, Result};
@@ -10,8 +13,10 @@ pub enum Kernel {
     /// Inputs and constants: nothing to run.
     Source,
     Elementwise(Program),
-    /// Matmul, optionally finished by an epilogue in place.
-    MatMul(Option<Epilogue>),
+    /// Matmul, optionally finished by an epilogue in place; with `Panels`, its right operand
+    /// is a constant stored in panels for the small-M kernel (set by the `pack_weights` step
+    /// of compilation, never by `lower`).
+    MatMul(Option<Epilogue>, Option<Arc<Panels>>),
     /// Transpose, broadcast and reshape (the op): a strided copy into a contiguous output.
     Copy(Op),
     Reduce {
@@ -76,8 +81,8 @@ impl Kernel {
                 }
                 Kernel::Elementwise(Program::new(p))
             }
-            Op::MatMul => Kernel::MatMul(None),
-            Op::MatMulEpilogue(p) => Kernel::MatMul(Some(Epilogue::split(p))),
+            Op::MatMul => Kernel::MatMul(None, None),
+            Op::MatMulEpilogue(p) => Kernel::MatMul(Some(Epilogue::split(p)), None),
             Op::Transpose { .. } | Op::Reshape { .. } | Op::BroadcastTo { .. } => {
                 Kernel::Copy(op.clone())
             }

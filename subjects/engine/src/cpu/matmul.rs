@@ -9,14 +9,17 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::elementwise::{self, Access, Operand, Program};
+use super::gemv::{self, Panels};
 use super::{Arg, Ctx, Epilogue};
 use crate::Result;
 
 /// `out = epilogue(a @ b, extra inputs)`; `args` are the node's inputs `[a, b, extra...]`.
+/// With `panels`, `b` is a constant stored in panels (see `gemv`).
 pub fn matmul_epilogue(
     ctx: Ctx,
     args: &[Arg],
     epilogue: Option<&Epilogue>,
+    panels: Option<&Panels>,
     out: &mut [f32],
     out_dims: &[usize],
 ) -> Result<()> {
@@ -34,16 +37,19 @@ pub fn matmul_epilogue(
         };
         elementwise::eval(ctx, &copy, &[operand(i)?], out);
     }
-    gemm_batched(
-        ctx,
-        &args[0],
-        &args[1],
-        args[0].f32("matmul")?,
-        args[1].f32("matmul")?,
-        out,
-        out_dims,
-        prefill.is_some(),
-    );
+    match panels {
+        Some(p) => gemv::matmul_node(ctx, &args[0], &args[1], p, out, out_dims, prefill.is_some())?,
+        None => gemm_batched(
+            ctx,
+            &args[0],
+            &args[1],
+            args[0].f32("matmul")?,
+            args[1].f32("matmul")?,
+            out,
+            out_dims,
+            prefill.is_some(),
+        ),
+    }
     if let Some(rest) = epilogue.and_then(|e| e.rest.as_ref()) {
         let mut ops = vec![Operand {
             data: &[],
@@ -58,7 +64,7 @@ pub fn matmul_epilogue(
 }
 
 /// Strides of `arg`'s batch axes aligned to `batch` (0 where absent or broadcast).
-fn batch_strides(arg: &Arg, batch: &[usize]) -> Vec<usize> {
+pub(super) fn batch_strides(arg: &Arg, batch: &[usize]) -> Vec<usize> {
     let own = arg.dims.len() - 2;
     let lead = batch.len() - own;
     (0..batch.len())
@@ -71,7 +77,7 @@ fn batch_strides(arg: &Arg, batch: &[usize]) -> Vec<usize> {
 
 /// Every batch of `out[..., m, n] (+)= a[..., m, k] @ b[..., k, n]`.
 #[allow(clippy::too_many_arguments)]
-fn gemm_batched(
+pub(super) fn gemm_batched(
     ctx: Ctx,
     a: &Arg,
     b: &Arg,

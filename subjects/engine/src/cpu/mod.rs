@@ -9,6 +9,7 @@ mod cast;
 mod concat;
 mod conv;
 mod elementwise;
+mod gemv;
 mod index;
 mod isa;
 mod lower;
@@ -21,6 +22,7 @@ mod reduce;
 mod softmax;
 
 pub(crate) use elementwise::Operand;
+pub(crate) use gemv::{Panels, pack as pack_panels};
 pub use isa::{Isa, cpu_isa};
 pub(crate) use lower::{Epilogue, Kernel};
 
@@ -122,9 +124,16 @@ pub(crate) fn run_node(
             elementwise::eval(ctx, prog, &operands, out.f32("fused_elementwise")?);
             Ok(())
         }
-        Kernel::MatMul(epilogue) => {
+        Kernel::MatMul(epilogue, panels) => {
             let mut out = out;
-            matmul::matmul_epilogue(ctx, args, epilogue.as_ref(), out.f32("matmul")?, out_dims)
+            matmul::matmul_epilogue(
+                ctx,
+                args,
+                epilogue.as_ref(),
+                panels.as_deref(),
+                out.f32("matmul")?,
+                out_dims,
+            )
         }
         Kernel::Copy(op) => movement::copy(op, &args[0], out, out_dims),
         Kernel::Reduce { op, axes } => {

@@ -133,6 +133,29 @@ fn permuted(t: &Tensor, perm: &[usize]) -> Result<Tensor> {
         }
         out
     }
+    /// The common case, a matrix transpose, in cache-friendly tiles.
+    fn transpose2<T: Copy + Default>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
+        const TILE: usize = 32;
+        let mut out = vec![T::default(); rows * cols];
+        for r0 in (0..rows).step_by(TILE) {
+            for c0 in (0..cols).step_by(TILE) {
+                for r in r0..(r0 + TILE).min(rows) {
+                    for c in c0..(c0 + TILE).min(cols) {
+                        out[c * rows + r] = src[r * cols + c];
+                    }
+                }
+            }
+        }
+        out
+    }
+    if perm == [1, 0] {
+        let (r, c) = (dims[0], dims[1]);
+        let data = match t.data() {
+            Data::F32(v) => Data::F32(transpose2(v, r, c)),
+            Data::I64(v) => Data::I64(transpose2(v, r, c)),
+        };
+        return Tensor::new(&out_dims, data);
+    }
     let data = match t.data() {
         Data::F32(v) => Data::F32(gather(v, &out_dims, &walk)),
         Data::I64(v) => Data::I64(gather(v, &out_dims, &walk)),

@@ -185,15 +185,20 @@ impl Initializer {
         w.raw_varint((head.buf.len() + raw_key.buf.len() + data_len) as u64);
         w.buf.extend_from_slice(&head.buf);
         w.buf.extend_from_slice(&raw_key.buf);
-        w.buf.reserve(data_len);
+        let start = w.buf.len();
+        w.buf.resize(start + data_len, 0);
+        let raw = &mut w.buf[start..];
         match self.tensor.data() {
-            Data::F32(v) => v
-                .iter()
-                .for_each(|x| w.buf.extend_from_slice(&x.to_le_bytes())),
-            Data::I64(v) => v
-                .iter()
-                .for_each(|x| w.buf.extend_from_slice(&x.to_le_bytes())),
+            Data::F32(v) => (raw.chunks_exact_mut(4).zip(v))
+                .for_each(|(b, x)| b.copy_from_slice(&x.to_le_bytes())),
+            Data::I64(v) => (raw.chunks_exact_mut(8).zip(v))
+                .for_each(|(b, x)| b.copy_from_slice(&x.to_le_bytes())),
         }
+    }
+
+    /// Bytes of raw data.
+    fn data_len(&self) -> usize {
+        self.tensor.numel() * self.tensor.dtype().size_bytes()
     }
 }
 
@@ -268,7 +273,21 @@ pub struct Model {
 
 impl Model {
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::default();
+        // The weights are nearly all of the bytes: size the buffers for them up front.
+        let weights: usize = self
+            .graph
+            .initializers
+            .iter()
+            .map(Initializer::data_len)
+            .sum();
+        let estimate = weights + 256 * (self.graph.initializers.len() + self.graph.nodes.len());
+        let mut graph = Writer {
+            buf: Vec::with_capacity(estimate),
+        };
+        self.graph.encode(&mut graph);
+        let mut w = Writer {
+            buf: Vec::with_capacity(graph.buf.len() + 256 + self.doc.len()),
+        };
         w.int(1, self.ir_version); // ir_version
         w.string(2, &self.producer_name); // producer_name
         w.string(3, &self.producer_version); // producer_version
@@ -277,7 +296,7 @@ impl Model {
             // OperatorSetIdProto; domain "" (field 1) is the default ONNX domain
             w.int(2, self.opset); // version
         });
-        w.message(7, |w| self.graph.encode(w)); // graph
+        w.bytes(7, &graph.buf); // graph
         w.into_bytes()
     }
 }

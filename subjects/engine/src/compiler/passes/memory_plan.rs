@@ -46,7 +46,7 @@ pub fn homes(g: &Graph, kernels: &[Kernel]) -> Vec<Home> {
         let strided_readers_only = !readers[i].is_empty()
             && readers[i].iter().all(|&c| match kernels[c.0] {
                 // The operands, not the epilogue's inputs.
-                Kernel::MatMul(_) => g
+                Kernel::MatMul(..) => g
                     .node(c)
                     .inputs
                     .iter()

@@ -6,6 +6,7 @@ pub mod fuse_add_layer_norm;
 pub mod fuse_elementwise;
 pub mod fuse_matmul_epilogue;
 pub mod memory_plan;
+pub mod pack_weights;
 
 use crate::ops::Op;
 use crate::{Graph, Node, Result, Value};

@@ -1,0 +1,286 @@
+//! The `onnxruntime` subject beyond the shared op suite: symbolic dims bound per run (the
+//! exporter's Shape/Concat/Range paths), graph outputs that are sources or repeated, compiled
+//! graphs with fused ops, the model workloads, and DistilBERT at full size against the
+//! reference interpreter.
+//!
+//! Skipped with a message when ONNX Runtime is not installed (`scripts/setup-baselines`),
+//! except under CI (`CI` set), where that fails.
+
+use engine::models::{BertConfig, Cnn, DistilBert, DistilBertConfig, Mlp, SentenceEmbedder};
+use engine::{CompileOptions, DType, Graph, Parity, Tensor, Value, dims};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use subjects::{Availability, Subject};
+
+fn onnxruntime() -> Option<Box<dyn Subject>> {
+    let subject = subjects::find("onnxruntime").expect("registered");
+    match subject.availability() {
+        Availability::Available => Some(subject),
+        Availability::Unavailable { reason, fix } => {
+            let msg = format!("onnxruntime unavailable: {reason} (fix: {fix})");
+            assert!(std::env::var_os("CI").is_none(), "{msg}");
+            eprintln!("skipped: {msg}");
+            None
+        }
+    }
+}
+
+fn random(rng: &mut ChaCha8Rng, dims: &[usize], lo: f32, hi: f32) -> Tensor {
+    let n = dims.iter().product();
+    Tensor::from_f32(dims, (0..n).map(|_| rng.random_range(lo..hi)).collect()).unwrap()
+}
+
+fn ids(rng: &mut ChaCha8Rng, dims: &[usize], below: i64) -> Tensor {
+    let n = dims.iter().product();
+    Tensor::from_i64(dims, (0..n).map(|_| rng.random_range(0..below)).collect()).unwrap()
+}
+
+/// Loads `run_graph` once and runs it on every input set, each checked against the reference
+/// outputs of `graph` (the same graph, or the graph it was compiled from).
+fn check_runs(
+    subject: &dyn Subject,
+    graph: &Graph,
+    run_graph: &Graph,
+    runs: &[Vec<Tensor>],
+    (atol, rtol): (f64, f64),
+) {
+    let mut session = subject
+        .load(run_graph, 1)
+        .unwrap_or_else(|e| panic!("{}: {e:#}", graph.name()));
+    for inputs in runs {
+        let shapes: Vec<&[usize]> = inputs.iter().map(Tensor::dims).collect();
+        let expected = engine::reference::run(graph, inputs).unwrap();
+        let actual = session
+            .run(inputs)
+            .unwrap_or_else(|e| panic!("{} {shapes:?}: {e:#}", graph.name()));
+        for (a, e) in actual.iter().zip(&expected) {
+            assert_eq!(a.dtype(), e.dtype(), "{} {shapes:?}", graph.name());
+        }
+        let p = Parity::of(&actual, &expected, atol, rtol).unwrap();
+        assert!(p.ok(), "{} {shapes:?}: {p:?}", graph.name());
+    }
+}
+
+fn graph(
+    name: &str,
+    inputs: &[(&str, DType, Vec<engine::Dim>)],
+    build: impl FnOnce(&mut Graph, &[Value]) -> engine::Result<Vec<Value>>,
+) -> Graph {
+    let mut g = Graph::new(name);
+    let vs: Vec<Value> = inputs
+        .iter()
+        .map(|(n, d, dims)| g.input(n, *d, dims.clone()).unwrap())
+        .collect();
+    for y in build(&mut g, &vs).unwrap() {
+        g.output(y);
+    }
+    g
+}
+
+#[test]
+fn symbolic_dims_are_bound_on_every_run() {
+    let Some(ort) = onnxruntime() else { return };
+    let rng = &mut ChaCha8Rng::seed_from_u64(11);
+    let f = DType::F32;
+    let tol = (1e-5, 1e-4);
+
+    // [b, s] i64 mask -> additive f32 mask [b, 1, 1, s] (Reshape with 0 and -1).
+    let g = graph("mask", &[("m", DType::I64, dims!["b", "s"])], |g, v| {
+        let m = g.cast(v[0], f)?;
+        let one = g.scalar(1.0);
+        let inv = g.sub(one, m)?;
+        Ok(vec![g.reshape(inv, dims!["b", 1, 1, "s"])?])
+    });
+    let runs = [vec![ids(rng, &[2, 3], 2)], vec![ids(rng, &[1, 5], 2)]];
+    check_runs(&*ort, &g, &g, &runs, tol);
+
+    // Two symbolic dims that move: the shape is read with Shape and joined with Concat.
+    let g = graph("swap", &[("x", f, dims!["b", "s", 6])], |g, v| {
+        Ok(vec![g.reshape(v[0], dims!["s", "b", 2, 3])?])
+    });
+    let runs = [
+        vec![random(rng, &[2, 3, 6], -1.0, 1.0)],
+        vec![random(rng, &[3, 1, 6], -1.0, 1.0)],
+    ];
+    check_runs(&*ort, &g, &g, &runs, tol);
+
+    // broadcast_to with a dim the input has (written as 1) and one from another input.
+    let g = graph(
+        "expand",
+        &[("x", f, dims!["b", 1]), ("y", f, dims!["n"])],
+        |g, v| {
+            let a = g.broadcast_to(v[0], dims!["n", "b", 4])?;
+            let b = g.broadcast_to(v[1], dims!["b", "n"])?;
+            Ok(vec![a, b])
+        },
+    );
+    let runs = [
+        vec![
+            random(rng, &[2, 1], -1.0, 1.0),
+            random(rng, &[3], -1.0, 1.0),
+        ],
+        vec![
+            random(rng, &[4, 1], -1.0, 1.0),
+            random(rng, &[1], -1.0, 1.0),
+        ],
+    ];
+    check_runs(&*ort, &g, &g, &runs, tol);
+
+    // arange of a symbolic length: f32 (Range + Cast), i64 as gather indices into a table
+    // that is an input (so not the position-table slice), and i64 as an output.
+    let g = graph(
+        "arange",
+        &[("x", f, dims!["n"]), ("table", f, dims![9, 2])],
+        |g, v| {
+            let r = g.arange("n".into(), f)?;
+            let a = g.add(v[0], r)?;
+            let idx = g.arange("n".into(), DType::I64)?;
+            let rows = g.gather(v[1], idx)?;
+            Ok(vec![a, rows, idx])
+        },
+    );
+    let runs = [
+        vec![
+            random(rng, &[4], -1.0, 1.0),
+            random(rng, &[9, 2], -1.0, 1.0),
+        ],
+        vec![
+            random(rng, &[7], -1.0, 1.0),
+            random(rng, &[9, 2], -1.0, 1.0),
+        ],
+    ];
+    check_runs(&*ort, &g, &g, &runs, tol);
+
+    // Position embeddings: rows 0..seq of a constant table (a Slice).
+    let table = random(rng, &[16, 3], -1.0, 1.0);
+    let g = graph(
+        "positions",
+        &[("ids", DType::I64, dims!["b", "seq"])],
+        |g, v| {
+            let t = g.constant(table);
+            let pos = g.arange("seq".into(), DType::I64)?;
+            let pe = g.gather(t, pos)?;
+            let we = g.gather(t, v[0])?;
+            Ok(vec![g.add(we, pe)?])
+        },
+    );
+    let runs = [vec![ids(rng, &[2, 5], 16)], vec![ids(rng, &[1, 16], 16)]];
+    check_runs(&*ort, &g, &g, &runs, tol);
+}
+
+#[test]
+fn outputs_may_be_inputs_constants_repeats_and_i64() {
+    let Some(ort) = onnxruntime() else { return };
+    let rng = &mut ChaCha8Rng::seed_from_u64(12);
+    let g = graph("outputs", &[("x", DType::F32, dims!["n"])], |g, v| {
+        let c = g.constant(Tensor::from_f32(&[2], vec![1.5, -2.0]).unwrap());
+        let y = g.exp(v[0])?;
+        let i = g.cast(v[0], DType::I64)?;
+        let r = g.arange(3.into(), DType::I64)?;
+        Ok(vec![y, v[0], c, y, i, r])
+    });
+    let runs = [vec![random(rng, &[5], -3.0, 3.0)]];
+    check_runs(&*ort, &g, &g, &runs, (1e-5, 1e-4));
+}
+
+#[test]
+fn compiled_graphs_with_fused_ops_run_like_their_source() {
+    let Some(ort) = onnxruntime() else { return };
+    let rng = &mut ChaCha8Rng::seed_from_u64(13);
+    let small = DistilBertConfig {
+        vocab_size: 50,
+        max_position_embeddings: 16,
+        dim: 16,
+        n_layers: 2,
+        n_heads: 2,
+        hidden_dim: 32,
+        ..DistilBertConfig::sst2()
+    };
+    let bert = DistilBert::synthetic(small, 3).unwrap().graph;
+    let mask = Tensor::from_i64(&[2, 6], [[1; 6], [1, 1, 1, 1, 0, 0]].concat()).unwrap();
+    let cases: Vec<(Graph, Vec<Tensor>)> = vec![
+        (
+            Mlp::synthetic(4).unwrap(),
+            vec![random(rng, &[3, Mlp::WIDTHS[0]], -1.0, 1.0)],
+        ),
+        (bert, vec![ids(rng, &[2, 6], 50), mask]),
+    ];
+    for (g, inputs) in cases {
+        let exe = engine::compile(&g, &CompileOptions::default()).unwrap();
+        let fused = exe
+            .graph()
+            .nodes()
+            .iter()
+            .any(|n| n.op.name().starts_with("fused_"));
+        assert!(fused, "{}: nothing was fused", g.name());
+        check_runs(&*ort, &g, exe.graph(), &[inputs], (1e-4, 1e-3));
+    }
+}
+
+#[test]
+fn model_workloads_match_the_reference() {
+    let Some(ort) = onnxruntime() else { return };
+    let rng = &mut ChaCha8Rng::seed_from_u64(14);
+    let tol = (1e-4, 1e-3);
+    let mlp = Mlp::synthetic(1).unwrap();
+    let runs = [
+        vec![random(rng, &[1, Mlp::WIDTHS[0]], -1.0, 1.0)],
+        vec![random(rng, &[16, Mlp::WIDTHS[0]], -1.0, 1.0)],
+    ];
+    check_runs(&*ort, &mlp, &mlp, &runs, tol);
+
+    let cnn = Cnn::synthetic(1).unwrap();
+    let [c, h, w] = Cnn::IMAGE;
+    let runs = [vec![random(rng, &[2, c, h, w], 0.0, 1.0)]];
+    check_runs(&*ort, &cnn, &cnn, &runs, tol);
+
+    // MiniLM-sized BERT (6 layers, hidden 384) with synthetic weights, two shapes.
+    let minilm = SentenceEmbedder::synthetic(BertConfig::all_minilm_l6_v2(), 2).unwrap();
+    let vocab = minilm.config.vocab_size as i64;
+    let mask = Tensor::from_i64(&[2, 7], [[1; 7], [1, 1, 1, 1, 1, 0, 0]].concat()).unwrap();
+    let runs = [
+        vec![ids(rng, &[2, 7], vocab), mask],
+        vec![
+            ids(rng, &[1, 4], vocab),
+            Tensor::from_i64(&[1, 4], vec![1; 4]).unwrap(),
+        ],
+    ];
+    check_runs(&*ort, &minilm.graph, &minilm.graph, &runs, tol);
+}
+
+#[test]
+fn distilbert_runs_in_onnxruntime_like_the_reference() {
+    let Some(ort) = onnxruntime() else { return };
+    let model = DistilBert::synthetic(DistilBertConfig::sst2(), 1).unwrap();
+    let rng = &mut ChaCha8Rng::seed_from_u64(15);
+    let ids = ids(rng, &[1, 8], model.config.vocab_size as i64);
+    let mask = Tensor::from_i64(&[1, 8], vec![1, 1, 1, 1, 1, 1, 0, 0]).unwrap();
+    let t = std::time::Instant::now();
+    let mut session = ort.load(&model.graph, 1).unwrap();
+    eprintln!("export + session: {:?}", t.elapsed());
+    let inputs = [ids, mask];
+    let actual = session.run(&inputs).unwrap();
+    let expected = engine::reference::run(&model.graph, &inputs).unwrap();
+    let p = Parity::of(&actual, &expected, 1e-4, 1e-3).unwrap();
+    eprintln!("DistilBERT onnxruntime vs reference: {p:?}");
+    assert!(p.ok(), "{p:?}");
+    assert_eq!(actual[0].dims(), [1, 2]);
+}
+
+#[test]
+fn version_and_threads() {
+    let Some(ort) = onnxruntime() else { return };
+    let version = ort.version();
+    assert!(version.starts_with("onnxruntime 1."), "{version}");
+    // All cores (0) and an explicit count both load and run.
+    let g = graph("relu", &[("x", DType::F32, dims!["n"])], |g, v| {
+        Ok(vec![g.relu(v[0])?])
+    });
+    for threads in [0, 2] {
+        let mut s = ort.load(&g, threads).unwrap();
+        let out = s
+            .run(&[Tensor::from_f32(&[3], vec![-1., 0., 2.]).unwrap()])
+            .unwrap();
+        assert_eq!(out[0].as_f32().unwrap(), &[0., 0., 2.]);
+    }
+}
