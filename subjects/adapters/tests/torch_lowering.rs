@@ -120,7 +120,9 @@ fn compiled_graphs_with_fused_ops() {
 #[test]
 fn attention_broadcasting() {
     let rng = &mut ChaCha8Rng::seed_from_u64(6);
-    let shapes: [(&[usize], &[usize], &[usize], Option<&[usize]>); 4] = [
+    // q, k, v and the mask.
+    type Dims<'a> = (&'a [usize], &'a [usize], &'a [usize], Option<&'a [usize]>);
+    let shapes: [Dims; 4] = [
         (&[2, 3, 4, 8], &[1, 3, 6, 8], &[2, 1, 6, 5], Some(&[6])),
         (&[3, 4, 8], &[3, 6, 8], &[3, 6, 8], Some(&[3, 1, 6])),
         (&[4, 8], &[6, 8], &[6, 2], Some(&[4, 6])),

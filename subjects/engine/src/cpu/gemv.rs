@@ -33,7 +33,7 @@ use crate::Result;
 pub const NR: usize = 32;
 /// Rows (of `A`, batch dims flattened) up to which a product with a packed weight runs the
 /// panel kernel instead of `gemm`.
-pub const SMALL_M_MAX: usize = 32;
+pub const SMALL_M_MAX: usize = 48;
 /// Rows per register tile of the AVX-512 kernel (`MR x NR` = 16 zmm accumulators) and of the
 /// generic one (auto-vectorised: AVX2 has 16 ymm registers).
 const MR_AVX512: usize = 8;
@@ -195,9 +195,15 @@ pub(super) fn matmul(
             let block = &mut blocks[r0 * k..(r0 + h) * k];
             for i in 0..h {
                 let start = row_start(r0 + i);
-                let row = &a[start..start + (k - 1) * a_cs + 1];
-                for (kk, &v) in row.iter().step_by(a_cs.max(1)).enumerate() {
-                    block[kk * h + i] = v;
+                if a_cs == 1 {
+                    for (dst, &v) in block.chunks_exact_mut(h).zip(&a[start..start + k]) {
+                        dst[i] = v;
+                    }
+                } else {
+                    // Any stride, 0 included (a broadcast view).
+                    for (kk, dst) in block.chunks_exact_mut(h).enumerate() {
+                        dst[i] = a[start + kk * a_cs];
+                    }
                 }
             }
         }
@@ -564,97 +570,97 @@ mod tests {
         }
     }
 
-    /// Times the panel kernel against `gemm` on DistilBERT shapes, cycling through enough
-    /// weight copies (170 MB, one model's encoder) that they come from memory, not cache:
+    /// Times the panel kernel against `gemm` (on the row-major weight) on DistilBERT shapes,
+    /// cycling through enough weight copies (170 MB, one model's encoder) that they come
+    /// from memory, not cache; the two alternate, and each prints the median and the best of
+    /// `BENCH_RUNS` sweeps (the machine is shared). `BENCH_M=8,16` picks the row counts,
+    /// `BENCH_BYTES` the working set, `BENCH_KN=768x768,...` the weight shapes:
     /// `cargo test -p engine --release --lib gemv::tests::bench -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn bench() {
         use std::time::Instant;
+        let env = |name: &str| std::env::var(name).ok();
+        let runs: usize = env("BENCH_RUNS").map_or(7, |s| s.parse().unwrap());
+        let bytes: usize = env("BENCH_BYTES").map_or(170_000_000, |s| s.parse().unwrap());
+        let ms: Vec<usize> = env("BENCH_M").map_or(vec![1, 8, 16, 32, 64, 128], |s| {
+            s.split(',').map(|x| x.parse().unwrap()).collect()
+        });
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .unwrap();
-        let reps = |env: &str, d: usize| {
-            std::env::var(env)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(d)
-        };
-        let runs: usize = reps("BENCH_RUNS", 5);
-        let ms: Vec<usize> = std::env::var("BENCH_M")
-            .ok()
-            .map(|s| s.split(',').map(|x| x.parse().unwrap()).collect())
-            .unwrap_or(vec![1, 8, 16, 32, 64, 128]);
-        for (k, n) in [(768, 768), (768, 3072), (3072, 768)] {
-            let copies = (reps("BENCH_BYTES", 170_000_000) / (4 * k * n)).max(1);
-            let ws: Vec<Vec<f32>> = (0..copies)
-                .map(|c| {
-                    (0..k * n)
-                        .map(|i| ((i * 7 + c) % 13) as f32 * 0.01)
-                        .collect()
-                })
-                .collect();
+        let shapes: Vec<(usize, usize)> =
+            env("BENCH_KN").map_or(vec![(768, 768), (768, 3072), (3072, 768)], |s| {
+                s.split(',')
+                    .map(|kn| {
+                        let (k, n) = kn.split_once('x').unwrap();
+                        (k.parse().unwrap(), n.parse().unwrap())
+                    })
+                    .collect()
+            });
+        for (k, n) in shapes {
+            let copies = (bytes / (4 * k * n)).max(1);
+            let ws: Vec<Vec<f32>> = (0..copies).map(|c| values(k * n, c as u64)).collect();
             let ps: Vec<Vec<f32>> = ws.iter().map(|w| pack(w, k, n)).collect();
             for &m in &ms {
-                let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+                let a = values(m * k, 99);
                 let mut out = vec![0.0f32; m * n];
-                let bytes = (4 * k * n) as f64;
                 for threads in [1, 2] {
                     let ctx = Ctx {
                         isa: Isa::detect(),
                         threads,
-                    };
-                    let mut time = |f: &mut (dyn FnMut(usize, &mut [f32]) + Send)| {
-                        let mut best = Vec::new();
-                        for _ in 0..runs {
-                            let t = Instant::now();
-                            for c in 0..copies {
-                                f(c, &mut out);
-                            }
-                            best.push(t.elapsed().as_secs_f64() / copies as f64);
-                        }
-                        best.sort_by(f64::total_cmp);
-                        best[best.len() / 2]
-                    };
-                    let mut time_in_pool = |f: &mut (dyn FnMut(usize, &mut [f32]) + Send)| {
-                        if threads > 1 {
-                            pool.install(|| time(f))
-                        } else {
-                            time(f)
-                        }
                     };
                     let par = if threads > 1 {
                         gemm::Parallelism::Rayon(threads)
                     } else {
                         gemm::Parallelism::None
                     };
-                    let t_gemm = time_in_pool(&mut |c, out| unsafe {
-                        super::super::matmul::gemm_one(
-                            m,
-                            n,
-                            k,
-                            out,
-                            &a,
-                            (k, 1),
-                            &ws[c],
-                            (n, 1),
-                            false,
-                            1.0,
-                            par,
+                    let (mut t_gemm, mut t_panel) = (Vec::new(), Vec::new());
+                    pool.install(|| {
+                        for _ in 0..runs {
+                            let t = Instant::now();
+                            for w in &ws {
+                                // SAFETY: contiguous operands of the right sizes.
+                                unsafe {
+                                    super::super::matmul::gemm_one(
+                                        m,
+                                        n,
+                                        k,
+                                        &mut out,
+                                        &a,
+                                        (k, 1),
+                                        w,
+                                        (n, 1),
+                                        false,
+                                        1.0,
+                                        par,
+                                    )
+                                }
+                            }
+                            t_gemm.push(t.elapsed().as_secs_f64() / copies as f64);
+                            let t = Instant::now();
+                            for p in &ps {
+                                matmul(ctx, m, k, n, &a, |r| r * k, 1, p, &mut out, false);
+                            }
+                            t_panel.push(t.elapsed().as_secs_f64() / copies as f64);
+                        }
+                    });
+                    let show = |t: &mut Vec<f64>| {
+                        t.sort_by(f64::total_cmp);
+                        let (med, best) = (t[t.len() / 2], t[0]);
+                        format!(
+                            "{:>7.1} us {:>5.1} GB/s {:>5.1} GFLOP/s (best {:>5.1} GB/s)",
+                            med * 1e6,
+                            (4 * k * n) as f64 / med / 1e9,
+                            (2 * m * k * n) as f64 / med / 1e9,
+                            (4 * k * n) as f64 / best / 1e9,
                         )
-                    });
-                    let t_panel = time_in_pool(&mut |c, out| {
-                        matmul(ctx, m, k, n, &a, |r| r * k, 1, &ps[c], out, false)
-                    });
+                    };
                     println!(
-                        "{m:>4} x {k:>4} x {n:>4} {threads}T: gemm {:>8.1} us {:>5.1} GB/s {:>6.1} GFLOP/s | panels {:>8.1} us {:>5.1} GB/s {:>6.1} GFLOP/s",
-                        t_gemm * 1e6,
-                        bytes / t_gemm / 1e9,
-                        (2 * m * k * n) as f64 / t_gemm / 1e9,
-                        t_panel * 1e6,
-                        bytes / t_panel / 1e9,
-                        (2 * m * k * n) as f64 / t_panel / 1e9,
+                        "{m:>4} x {k:>4} x {n:>4} {threads}T: gemm {} | panels {}",
+                        show(&mut t_gemm),
+                        show(&mut t_panel)
                     );
                 }
             }

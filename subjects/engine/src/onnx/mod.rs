@@ -24,8 +24,10 @@
 //! | attention                   | Softmax(MatMul(q, kᵀ) · scale + mask) → MatMul            |
 //!
 //! The compiler's fused ops (`fused_elementwise`, `fused_matmul`, `fused_add_layer_norm`) are
-//! expanded back into the standard ops they fuse, so compiled graphs export too. Nodes that no
-//! output depends on are left out. Graph outputs are named by [`output_names`].
+//! expanded back into the standard ops they fuse, so graphs holding them export too. (Export
+//! the graph you compiled rather than `Executable::graph()`, whose matmul weights may be stored
+//! in a packed order.) Nodes that no output depends on are left out. Graph outputs are named
+//! by [`output_names`].
 //!
 //! ```
 //! use engine::{dims, DType, Graph};
