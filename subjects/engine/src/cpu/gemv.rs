@@ -1,21 +1,25 @@
 //! Matmuls with few rows against a constant weight: `C[M, N] (+)= A[M, K] @ B[K, N]` for
 //! `M <= SMALL_M_MAX`, with `B` re-stored at compile time in column panels.
 //!
-//! At short sequences a Linear layer is a matrix-vector product in disguise: every weight
-//! element is used `M` times, so the time is the time to stream the weight. `gemm` is built
-//! for large `M` (it packs operands into cache blocks on every call) and moves a fraction of
-//! the bandwidth there. Here the packing is done once: panel `p` holds columns
-//! `[p * NR, p * NR + w)` (`w = NR` but for a narrower last panel), k-major, so the
-//! kernel reads each panel front to back exactly once, and the panels follow each other,
-//! so a thread's share of the weight is one contiguous stream. A register tile keeps
-//! `MR x NR` outputs in vector registers (AVX-512: 8 x 32 in 16 zmm accumulators), broadcasts
-//! elements of `A` (copied once per call into `MR`-row, k-major blocks) and loads each panel
-//! row once per row block. Threads split the panels.
+//! At short sequences a Linear layer is a matrix-vector product in disguise: each weight
+//! element is used `M` times, so the time is the time to stream the weight (DistilBERT at
+//! seq 8: 170 MB per forward). `gemm` is built for large `M`: it repacks operands into cache
+//! blocks on every call and moved 2-6 GB/s at M = 8 here, where this kernel moves 7-12 GB/s
+//! per thread, about what a bare stream gets on one core of this machine (M = 1).
 //!
-//! The panels take exactly `K * N` elements, the size of the row-major weight, and replace it
-//! in the executable's constant (see [`prepack`]); a product too tall for this kernel gets a
-//! row-major copy for `gemm`, made the first time one runs (so both layouts are kept only
-//! once both are read).
+//! Layout: panel `p` holds columns `[p * NR, p * NR + w)` (`w = NR` but for a narrower last
+//! panel), k-major, so the kernel reads each panel front to back exactly once and, panels
+//! following each other, a thread's share of the weight is one contiguous stream. The
+//! panels take exactly `K * N` elements and replace the row-major weight in the executable's
+//! constant (`compiler::passes::pack_weights`); a product too tall for this kernel gets a
+//! row-major copy for `gemm`, made the first time one runs, so both layouts are kept only
+//! once both are read.
+//!
+//! Kernel: the rows of `A` are copied once per call into `MR`-row, k-major blocks; a
+//! register tile keeps `MR x NR` outputs in vector registers (AVX-512: 8 x 32 in 16 zmm
+//! accumulators), broadcasts an element of `A` per row and loads each panel row once per row
+//! block, prefetching the weight 4 KiB ahead. Threads split the panels. Other ISAs run the
+//! same tiles as plain loops that LLVM vectorises.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -32,10 +36,13 @@ use crate::Result;
 /// Columns per panel: two 16-float vectors.
 pub const NR: usize = 32;
 /// Rows (of `A`, batch dims flattened) up to which a product with a packed weight runs the
-/// panel kernel instead of `gemm`.
+/// panel kernel instead of `gemm`. Measured on 768 x 768, 768 x 3072 and 3072 x 768 weights
+/// streamed from memory (`tests::bench`), one and two threads: the panel kernel was faster
+/// in every case up to M = 48 (1.7-2.6x at 8, 1.2-3x at 16-48), about even at 64, and
+/// `gemm` faster from 96 rows on one thread.
 pub const SMALL_M_MAX: usize = 48;
-/// Rows per register tile of the AVX-512 kernel (`MR x NR` = 16 zmm accumulators) and of the
-/// generic one (auto-vectorised: AVX2 has 16 ymm registers).
+/// Rows per register tile of the AVX-512 kernel (`MR x NR` = 16 zmm accumulators of 32) and
+/// of the generic one.
 const MR_AVX512: usize = 8;
 const MR_GENERIC: usize = 4;
 /// Weights (elements) from which both threads stream panels: below, waking the pool costs
@@ -44,7 +51,7 @@ const PAR_MIN_WEIGHT: usize = 1 << 15;
 /// With more than one row block, each block reads the panel from cache: in chunks of this
 /// many rows (32 KiB of a full panel), which stay in L1 from one row block to the next.
 const KC: usize = 256;
-/// How far ahead (elements of the weight) the AVX-512 kernel prefetches: 4 KiB, so the
+/// How far ahead (elements of the weight) the kernels prefetch: 4 KiB, so the
 /// stream crosses page boundaries, where the hardware prefetcher stops, before it is read.
 /// Measured at M = 8 on DistilBERT shapes: +40-50% over no prefetch, flat from 2 to 16 KiB.
 const PREFETCH: usize = 1024;
@@ -90,7 +97,7 @@ pub(crate) fn pack(b: &[f32], k: usize, n: usize) -> Vec<f32> {
 }
 
 /// The inverse of [`pack`].
-pub fn unpack(panels: &[f32], k: usize, n: usize) -> Vec<f32> {
+fn unpack(panels: &[f32], k: usize, n: usize) -> Vec<f32> {
     assert_eq!(panels.len(), k * n);
     let mut out = vec![0.0; k * n];
     for p in 0..n.div_ceil(NR) {
@@ -120,7 +127,7 @@ pub(super) fn matmul_node(
     let (k, n) = (b.dims[rb - 2], b.dims[rb - 1]);
     let r = out_dims.len();
     let m = out_dims[r - 2];
-    let rows = if n == 0 { 0 } else { out.len() / n };
+    let rows = out.len().checked_div(n).unwrap_or(0);
     if rows > SMALL_M_MAX {
         let b_rows = panels.row_major(&b_data[..k * n], k, n);
         gemm_batched(ctx, a, b, a_data, b_rows, out, out_dims, accumulate);
@@ -351,21 +358,35 @@ unsafe fn tile_generic<const FMA: bool, const MR: usize>(t: &Tile) {
                 row[..w].copy_from_slice(std::slice::from_raw_parts(t.c.add(i * t.ldc), w));
             }
         }
-        if w == NR {
-            for (av, bv) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
-                let bv: &[f32; NR] = bv.try_into().unwrap();
-                for i in 0..MR {
-                    for j in 0..NR {
-                        acc[i][j] = fma::<FMA>(av[i], bv[j], acc[i][j]);
-                    }
+        // Loops over the row's `w` columns (a fixed 32 gets unrolled into scalar code) that
+        // LLVM vectorises with the accumulators in memory, so four k steps per pass: four
+        // multiply-adds per accumulator load and store.
+        let (a4, a_tail) = a.split_at(k / 4 * 4 * MR);
+        let (b4, b_tail) = b.split_at(k / 4 * 4 * w);
+        for (av, bv) in a4.chunks_exact(4 * MR).zip(b4.chunks_exact(4 * w)) {
+            // The 4 k rows ahead, at most 512 bytes: one prefetch per cache line.
+            for line in (0..4 * w).step_by(16) {
+                prefetch(bv.as_ptr().wrapping_add(PREFETCH + line));
+            }
+            let (b0, rest) = bv.split_at(w);
+            let (b1, rest) = rest.split_at(w);
+            let (b2, b3) = rest.split_at(w);
+            for i in 0..MR {
+                let (x0, x1, x2, x3) = (av[i], av[MR + i], av[2 * MR + i], av[3 * MR + i]);
+                for ((((c, &y0), &y1), &y2), &y3) in
+                    acc[i][..w].iter_mut().zip(b0).zip(b1).zip(b2).zip(b3)
+                {
+                    let t = fma::<FMA>(x0, y0, *c);
+                    let t = fma::<FMA>(x1, y1, t);
+                    let t = fma::<FMA>(x2, y2, t);
+                    *c = fma::<FMA>(x3, y3, t);
                 }
             }
-        } else {
-            for (av, bv) in a.chunks_exact(MR).zip(b.chunks_exact(w)) {
-                for i in 0..MR {
-                    for j in 0..w {
-                        acc[i][j] = fma::<FMA>(av[i], bv[j], acc[i][j]);
-                    }
+        }
+        for (av, bv) in a_tail.chunks_exact(MR).zip(b_tail.chunks_exact(w)) {
+            for i in 0..MR {
+                for (c, &y) in acc[i][..w].iter_mut().zip(bv) {
+                    *c = fma::<FMA>(av[i], y, *c);
                 }
             }
         }
@@ -373,6 +394,19 @@ unsafe fn tile_generic<const FMA: bool, const MR: usize>(t: &Tile) {
             std::slice::from_raw_parts_mut(t.c.add(i * t.ldc), w).copy_from_slice(&row[..w]);
         }
     }
+}
+
+/// Asks for the cache line at `p` (which may lie outside any buffer: prefetches never fault).
+#[inline(always)]
+fn prefetch(p: *const f32) {
+    // SAFETY: a prefetch is a hint; it does not access memory architecturally.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -574,7 +608,8 @@ mod tests {
     /// cycling through enough weight copies (170 MB, one model's encoder) that they come
     /// from memory, not cache; the two alternate, and each prints the median and the best of
     /// `BENCH_RUNS` sweeps (the machine is shared). `BENCH_M=8,16` picks the row counts,
-    /// `BENCH_BYTES` the working set, `BENCH_KN=768x768,...` the weight shapes:
+    /// `BENCH_BYTES` the working set, `BENCH_KN=768x768,...` the weight shapes, `BENCH_ISA=avx2`
+    /// or `scalar` the panel kernel's ISA:
     /// `cargo test -p engine --release --lib gemv::tests::bench -- --ignored --nocapture`.
     #[test]
     #[ignore]
@@ -607,10 +642,12 @@ mod tests {
                 let a = values(m * k, 99);
                 let mut out = vec![0.0f32; m * n];
                 for threads in [1, 2] {
-                    let ctx = Ctx {
-                        isa: Isa::detect(),
-                        threads,
+                    let isa = match env("BENCH_ISA").as_deref() {
+                        Some("avx2") => Isa::Avx2Fma,
+                        Some("scalar") => Isa::Scalar,
+                        _ => Isa::detect(),
                     };
+                    let ctx = Ctx { isa, threads };
                     let par = if threads > 1 {
                         gemm::Parallelism::Rayon(threads)
                     } else {

@@ -1,0 +1,77 @@
+//! Where a whole DistilBERT forward goes on the compiled CPU path (synthetic weights, the
+//! real model's shapes): the median forward, and the summed median time and weight
+//! bandwidth of its matmuls with a constant weight.
+//!
+//! `cargo run -p engine --release --example distilbert_profile [seq] [threads] [runs]`
+//! (defaults 8, 1, 30), batch 1.
+
+use std::time::{Duration, Instant};
+
+use engine::models::{DistilBert, DistilBertConfig};
+use engine::ops::Op;
+use engine::{CompileOptions, Tensor, compile};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let arg = |i: usize, default: usize| {
+        std::env::args()
+            .nth(i)
+            .map_or(default, |s| s.parse().expect("a number"))
+    };
+    let (seq, threads, runs) = (arg(1, 8), arg(2, 1), arg(3, 30));
+    let model = DistilBert::synthetic(DistilBertConfig::sst2(), 0).unwrap();
+    let options = CompileOptions {
+        threads,
+        fuse: true,
+    };
+    let mut exe = compile(&model.graph, &options).unwrap();
+    let ids: Vec<i64> = (0..seq as i64).map(|i| 100 + i * 37 % 20000).collect();
+    let inputs = [
+        Tensor::from_i64(&[1, seq], ids).unwrap(),
+        Tensor::from_i64(&[1, seq], vec![1; seq]).unwrap(),
+    ];
+    for _ in 0..3 {
+        exe.run(&inputs).unwrap();
+    }
+    let mut totals = Vec::with_capacity(runs);
+    let mut per_node: Vec<Vec<Duration>> = vec![Vec::new(); exe.graph().nodes().len()];
+    for _ in 0..runs {
+        let start = Instant::now();
+        exe.run(&inputs).unwrap();
+        totals.push(start.elapsed());
+        let (_, times) = exe.run_profiled(&inputs).unwrap();
+        for (acc, t) in per_node.iter_mut().zip(times) {
+            acc.push(t);
+        }
+    }
+    let g = exe.graph();
+    let (mut mm_time, mut mm_bytes, mut mm_count) = (Duration::ZERO, 0, 0);
+    for (node, times) in g.nodes().iter().zip(per_node) {
+        if !matches!(node.op, Op::MatMul | Op::MatMulEpilogue(_)) {
+            continue;
+        }
+        if let Op::Constant(w) = &g.node(node.inputs[1]).op {
+            mm_time += median(times);
+            mm_bytes += 4 * w.numel();
+            mm_count += 1;
+        }
+    }
+    let fastest = *totals.iter().min().unwrap();
+    let total = median(totals);
+    println!(
+        "distilbert, batch 1, seq {seq}, {threads} thread(s), {runs} runs: forward median {:.2} ms (min {:.2})",
+        total.as_secs_f64() * 1e3,
+        fastest.as_secs_f64() * 1e3,
+    );
+    println!(
+        "{mm_count} matmuls with a constant weight: {:.2} ms, {:.1} MB of weights, {:.1} GB/s",
+        mm_time.as_secs_f64() * 1e3,
+        mm_bytes as f64 / 1e6,
+        mm_bytes as f64 / mm_time.as_secs_f64() / 1e9
+    );
+    println!("{}", exe.report());
+}
