@@ -105,25 +105,26 @@ fn subject_infos(names: &[String]) -> Vec<SubjectInfo> {
     names
         .iter()
         .map(|name| match subjects::find(name) {
-            Ok(s) => match s.availability() {
-                subjects::Availability::Available => SubjectInfo {
+            Ok(s) => {
+                let (reason, fix) = match s.availability() {
+                    subjects::Availability::Available => (None, None),
+                    subjects::Availability::Unavailable { reason, fix } => {
+                        (Some(reason), Some(fix))
+                    }
+                };
+                SubjectInfo {
                     name: name.clone(),
                     version: s.version(),
-                    available: true,
-                    reason: None,
-                    fix: None,
-                },
-                subjects::Availability::Unavailable { reason, fix } => SubjectInfo {
-                    name: name.clone(),
-                    version: s.version(),
-                    available: false,
-                    reason: Some(reason),
-                    fix: Some(fix),
-                },
-            },
+                    threading: s.threading().to_string(),
+                    available: reason.is_none(),
+                    reason,
+                    fix,
+                }
+            }
             Err(e) => SubjectInfo {
                 name: name.clone(),
                 version: String::new(),
+                threading: String::new(),
                 available: false,
                 reason: Some(e),
                 fix: None,

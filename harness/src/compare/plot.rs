@@ -197,13 +197,16 @@ impl RatioChart {
     }
 }
 
+/// A run's point on a history line: (run index, median, CI low, CI high, step at this run).
+type HistoryPoint = (usize, f64, f64, f64, Option<Verdict>);
+
 /// One case group's medians over a suite's history.
 pub struct HistoryChart {
     title: String,
     /// x labels, one per run.
     runs: Vec<String>,
-    /// Per subject: (run index, median, lo, hi, step at this run).
-    lines: Vec<(String, Vec<(usize, f64, f64, f64, Option<Verdict>)>)>,
+    /// Per subject, its points.
+    lines: Vec<(String, Vec<HistoryPoint>)>,
 }
 
 impl HistoryChart {

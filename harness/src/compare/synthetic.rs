@@ -157,6 +157,7 @@ pub fn run(suite: &str, hostname: &str, cases: Vec<CaseResult>) -> RunResults {
             subjects.push(SubjectInfo {
                 name: c.subject.clone(),
                 version: "1.0".to_string(),
+                threading: "N threads".to_string(),
                 available: true,
                 reason: None,
                 fix: None,

@@ -60,6 +60,21 @@ pub(crate) struct CaseGroup<'a> {
 }
 
 impl CaseGroup<'_> {
+    /// `forward · batch=1` with only the parameters in `varying` (see [`varying_params`]).
+    pub fn short_label(&self, varying: &BTreeMap<&str, BTreeSet<&str>>) -> String {
+        let shown = self.params.iter().filter(|(k, _)| {
+            varying
+                .get(self.scenario)
+                .is_some_and(|v| v.contains(k.as_str()))
+        });
+        let params = params_label(shown);
+        if params.is_empty() {
+            self.scenario.to_string()
+        } else {
+            format!("{} · {params}", self.scenario)
+        }
+    }
+
     /// `forward · batch=1, seq_len=8 · threads=1`.
     pub fn label(&self) -> String {
         let mut parts = vec![self.scenario.to_string()];
@@ -105,52 +120,74 @@ pub(crate) fn case_groups(results: &RunResults) -> Vec<CaseGroup<'_>> {
     groups
 }
 
-/// The fastest ranked case of a group and every other ranked case's time relative to it.
-pub(crate) struct Ranking<'a> {
-    pub fastest: &'a CaseResult,
-    /// `median(other) / median(fastest)` with a bootstrap CI, fastest first excluded; in
-    /// the order of the group.
-    pub others: Vec<(&'a CaseResult, Estimate)>,
-}
-
-/// Ranks a group by median; `None` when no case of it is ranked.
-pub(crate) fn rank<'a>(group: &CaseGroup<'a>) -> Option<Ranking<'a>> {
-    let ranked: Vec<&CaseResult> = group
+/// The fastest ranked case of a group (by median); `None` when no case of it is ranked.
+pub(crate) fn fastest<'a>(group: &CaseGroup<'a>) -> Option<&'a CaseResult> {
+    let median = |c: &CaseResult| c.summary.as_ref().map_or(f64::INFINITY, |s| s.median_s);
+    group
         .cases
         .iter()
         .copied()
         .filter(|c| is_ranked(c))
-        .collect();
-    let median = |c: &CaseResult| c.summary.as_ref().map_or(f64::INFINITY, |s| s.median_s);
-    let fastest = *ranked
-        .iter()
-        .min_by(|a, b| median(a).total_cmp(&median(b)))?;
-    let opts = ratio_options(fastest);
-    let others = ranked
-        .iter()
-        .filter(|c| !std::ptr::eq(**c, fastest))
-        .map(|c| {
-            (
-                *c,
-                stats::ratio_of_medians(&fastest.samples_s, &c.samples_s, &opts),
-            )
-        })
-        .collect();
-    Some(Ranking { fastest, others })
+        .min_by(|a, b| median(a).total_cmp(&median(b)))
 }
 
-/// [`rank`] for every group, the groups spread over the available cores (each ratio is a
-/// 10 000-resample bootstrap: the slowest part of rendering a report).
-pub(crate) fn rank_all<'a>(groups: &[CaseGroup<'a>]) -> Vec<Option<Ranking<'a>>> {
+/// The subject a run is about: the first its suite lists (`engine-cpu` in ours). The
+/// summary and the speed-up chart measure every other subject against it.
+pub(crate) fn focus_subject(results: &RunResults) -> Option<&str> {
+    results.subjects.first().map(|s| s.name.as_str())
+}
+
+/// How many times faster the focus subject is than one other subject of a case group.
+pub(crate) struct SpeedUp<'a> {
+    pub baseline: &'a CaseResult,
+    /// `median(baseline) / median(focus)` with a bootstrap CI: above 1, the focus is faster.
+    pub estimate: Estimate,
+}
+
+impl SpeedUp<'_> {
+    /// Whether the CI excludes 1, i.e. the samples tell the two subjects apart.
+    pub fn significant(&self) -> bool {
+        let ci = self.estimate.ci;
+        ci.lo > 1.0 || ci.hi < 1.0
+    }
+}
+
+/// The focus subject's speed-up over every other ranked case of `group`, in group order;
+/// empty when the focus case itself is not ranked (invalid, failed, skipped, absent).
+pub(crate) fn speed_ups<'a>(group: &CaseGroup<'a>, focus: &str) -> Vec<SpeedUp<'a>> {
+    let Some(focus_case) = group
+        .cases
+        .iter()
+        .copied()
+        .find(|c| c.subject == focus && is_ranked(c))
+    else {
+        return Vec::new();
+    };
+    let opts = ratio_options(focus_case);
+    group
+        .cases
+        .iter()
+        .copied()
+        .filter(|c| c.subject != focus && is_ranked(c))
+        .map(|baseline| SpeedUp {
+            baseline,
+            estimate: stats::ratio_of_medians(&focus_case.samples_s, &baseline.samples_s, &opts),
+        })
+        .collect()
+}
+
+/// [`speed_ups`] for every group of the run, the groups spread over the available cores
+/// (each ratio is a 10 000-resample bootstrap: the slowest part of rendering a report).
+pub(crate) fn speed_ups_all<'a>(groups: &[CaseGroup<'a>], focus: &str) -> Vec<Vec<SpeedUp<'a>>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(groups.len());
     if workers <= 1 {
-        return groups.iter().map(rank).collect();
+        return groups.iter().map(|g| speed_ups(g, focus)).collect();
     }
     let next = AtomicUsize::new(0);
-    let mut ranked: Vec<(usize, Option<Ranking<'a>>)> = std::thread::scope(|scope| {
+    let mut done: Vec<(usize, Vec<SpeedUp<'a>>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
@@ -158,7 +195,7 @@ pub(crate) fn rank_all<'a>(groups: &[CaseGroup<'a>]) -> Vec<Option<Ranking<'a>>>
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(group) = groups.get(i) else { break };
-                        mine.push((i, rank(group)));
+                        mine.push((i, speed_ups(group, focus)));
                     }
                     mine
                 })
@@ -172,8 +209,38 @@ pub(crate) fn rank_all<'a>(groups: &[CaseGroup<'a>]) -> Vec<Option<Ranking<'a>>>
             })
             .collect()
     });
-    ranked.sort_by_key(|(i, _)| *i);
-    ranked.into_iter().map(|(_, r)| r).collect()
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The parameters that tell a scenario's cases apart (those whose value is not the same in
+/// all of them), so labels can leave out what every case shares (`mode=forward`).
+pub(crate) fn varying_params(results: &RunResults) -> BTreeMap<&str, BTreeSet<&str>> {
+    let mut keys: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for c in &results.cases {
+        let scenario = keys.entry(c.scenario.as_str()).or_default();
+        scenario.extend(c.params.keys().map(String::as_str));
+    }
+    // Per scenario and parameter, its distinct values (`None` where a case lacks it).
+    let mut values: BTreeMap<&str, BTreeMap<&str, BTreeSet<Option<String>>>> = BTreeMap::new();
+    for c in &results.cases {
+        let per_param = values.entry(c.scenario.as_str()).or_default();
+        for &k in &keys[c.scenario.as_str()] {
+            let value = c.params.get(k).map(|v| v.to_string());
+            per_param.entry(k).or_default().insert(value);
+        }
+    }
+    values
+        .into_iter()
+        .map(|(scenario, per_param)| {
+            let varying = per_param
+                .into_iter()
+                .filter(|(_, distinct)| distinct.len() > 1)
+                .map(|(k, _)| k)
+                .collect();
+            (scenario, varying)
+        })
+        .collect()
 }
 
 /// Bootstrap options for speed-ups: the run's confidence level, a fixed seed so a re-render
@@ -361,4 +428,48 @@ pub(crate) fn sweeps(results: &RunResults) -> Vec<Sweep<'_>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testdata;
+    use super::*;
+
+    #[test]
+    fn labels_keep_only_the_parameters_that_vary() {
+        let results = testdata::run();
+        let varying = varying_params(&results);
+        assert_eq!(varying["forward"], BTreeSet::from(["seq_len"]));
+        assert!(varying["pipeline"].is_empty());
+        let groups = case_groups(&results);
+        assert_eq!(groups[0].short_label(&varying), "forward · seq_len=8");
+        assert_eq!(
+            groups[0].label(),
+            "forward · batch=1, seq_len=8 · threads=1"
+        );
+    }
+
+    #[test]
+    fn speed_ups_are_of_the_focus_over_each_ranked_other() {
+        let results = testdata::run();
+        assert_eq!(focus_subject(&results), Some("engine-cpu"));
+        let groups = case_groups(&results);
+        // seq_len 8: torch ranked, candle invalid (left out).
+        let ups = speed_ups(&groups[0], "engine-cpu");
+        assert_eq!(ups.len(), 1);
+        assert_eq!(ups[0].baseline.subject, "torch");
+        // torch 11.2 ms / engine-cpu 6.1 ms.
+        assert!(
+            (ups[0].estimate.point - 11.2 / 6.1).abs() < 0.1,
+            "{:?}",
+            ups[0].estimate
+        );
+        assert!(ups[0].significant());
+        assert_eq!(fastest(&groups[0]).unwrap().subject, "engine-cpu");
+        // A group whose focus case is not ranked has no speed-ups.
+        assert!(speed_ups(&groups[0], "candle").is_empty());
+        let all = speed_ups_all(&groups, "engine-cpu");
+        assert_eq!(all.len(), groups.len());
+        assert_eq!(all[0][0].estimate.point, ups[0].estimate.point);
+    }
 }

@@ -3,9 +3,8 @@
 //! The layout lives in `reports/templates/report.md.j2` (minijinja), embedded into the binary
 //! so the harness renders from any working directory. This module decides every number and
 //! word that goes in (all pre-formatted with [`super::format`]); the template only arranges
-//! them. Sections: title, summary (fastest subject per case group and the others' speed-up
-//! as a ratio of medians with a bootstrap CI; scaling crossovers), configuration, results
-//! table, correctness, skipped/failed cases, per-case detail, system, plots.
+//! them. Sections: title, summary (see [`super::summary`]), configuration, results table,
+//! correctness, skipped/failed cases, per-case detail, system, plots.
 
 use minijinja::{Environment, syntax::SyntaxConfig};
 use serde::Serialize;
@@ -16,6 +15,7 @@ use crate::system::SystemInfo;
 use super::format::{self, duration};
 use super::groups::{self, params_label, threads_label};
 use super::plots;
+use super::summary::{self, Summary};
 
 const TEMPLATE_NAME: &str = "report.md.j2";
 const TEMPLATE: &str = include_str!("../../../reports/templates/report.md.j2");
@@ -71,8 +71,8 @@ struct Context {
     machine: String,
     counts: String,
     confidence: String,
-    summary: Vec<SummaryRow>,
-    scaling: Vec<ScalingNote>,
+    summary: Summary,
+    speedup_plot: Option<PlotLink>,
     config: Vec<Row>,
     build: Vec<Row>,
     subjects: Vec<SubjectRow>,
@@ -87,25 +87,10 @@ struct Context {
 }
 
 #[derive(Serialize)]
-struct SummaryRow {
-    case: String,
-    threads: String,
-    fastest: String,
-    median: String,
-    others: String,
-}
-
-#[derive(Serialize)]
-struct ScalingNote {
-    label: String,
-    fastest: String,
-    crossovers: Vec<String>,
-}
-
-#[derive(Serialize)]
 struct SubjectRow {
     name: String,
     version: String,
+    threading: String,
     available: String,
 }
 
@@ -185,6 +170,16 @@ struct PlotLink {
     png: String,
 }
 
+impl From<plots::PlotSpec> for PlotLink {
+    fn from(p: plots::PlotSpec) -> PlotLink {
+        PlotLink {
+            svg: format!("plots/{}.svg", p.stem),
+            png: format!("plots/{}.png", p.stem),
+            title: p.title,
+        }
+    }
+}
+
 impl Context {
     fn new(r: &RunResults) -> Context {
         let confidence = r
@@ -213,8 +208,11 @@ impl Context {
                 "{}%",
                 format::sig3(confidence * 100.0).trim_end_matches(".0")
             ),
-            summary: summary(r),
-            scaling: scaling(r),
+            summary: summary::summary(r),
+            speedup_plot: plots::plan(r)
+                .into_iter()
+                .find(|p| p.kind == plots::PlotKind::SpeedUp)
+                .map(PlotLink::from),
             config: config(r),
             build: build(r),
             subjects: r
@@ -223,6 +221,7 @@ impl Context {
                 .map(|s| SubjectRow {
                     name: s.name.clone(),
                     version: s.version.clone(),
+                    threading: s.threading.clone(),
                     available: if s.available {
                         "yes".into()
                     } else {
@@ -245,7 +244,7 @@ impl Context {
                 .filter(|c| c.status != Status::Ok)
                 .map(|c| ProblemRow {
                     id: c.id.clone(),
-                    status: status(c.status).into(),
+                    status: c.status.as_str().into(),
                     reason: c.reason.clone().unwrap_or_default(),
                 })
                 .collect(),
@@ -266,25 +265,8 @@ impl Context {
                 .map(detail)
                 .collect(),
             system: system_rows(&r.system),
-            plots: plots::plan(r)
-                .into_iter()
-                .map(|p| PlotLink {
-                    svg: format!("plots/{}.svg", p.stem),
-                    png: format!("plots/{}.png", p.stem),
-                    title: p.title,
-                })
-                .collect(),
+            plots: plots::plan(r).into_iter().map(PlotLink::from).collect(),
         }
-    }
-}
-
-fn status(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::Skipped => "skipped",
-        Status::Failed => "failed",
-        Status::Invalid => "invalid",
-        Status::Pending => "pending",
     }
 }
 
@@ -299,7 +281,7 @@ fn counts(r: &RunResults) -> String {
         Status::Pending,
     ] {
         if n(s) > 0 {
-            parts.push(format!("{} {}", n(s), status(s)));
+            parts.push(format!("{} {}", n(s), s.as_str()));
         }
     }
     parts.join(", ")
@@ -349,116 +331,12 @@ fn median(values: &[f64]) -> Option<f64> {
     Some(stats::quantile(&v, 0.5))
 }
 
-fn summary(r: &RunResults) -> Vec<SummaryRow> {
-    let groups: Vec<_> = groups::case_groups(r)
-        .into_iter()
-        .filter(|g| g.cases.iter().any(|c| c.status != Status::Skipped))
-        .collect();
-    let rankings = groups::rank_all(&groups);
-    groups
-        .iter()
-        .zip(rankings)
-        .map(|(g, ranking)| {
-            let case = g.cases.first().map(|c| case_label(c)).unwrap_or_default();
-            let threads = threads_label(g.threads);
-            // Subjects of the group that are not ranked, and why.
-            let unranked = g
-                .cases
-                .iter()
-                .filter(|c| !groups::is_ranked(c))
-                .map(|c| format!("{}: {}", c.subject, status(c.status)));
-            match ranking {
-                None => SummaryRow {
-                    case,
-                    threads,
-                    fastest: "no valid result".into(),
-                    median: NONE.into(),
-                    others: unranked.collect::<Vec<_>>().join("; "),
-                },
-                Some(rank) => {
-                    let mut others: Vec<String> = rank
-                        .others
-                        .iter()
-                        .map(|(c, est)| {
-                            let tie = if est.ci.lo <= 1.0 {
-                                " (not significant)"
-                            } else {
-                                ""
-                            };
-                            format!(
-                                "{} {}{tie}",
-                                c.subject,
-                                format::ratio_ci(est.point, est.ci.lo, est.ci.hi)
-                            )
-                        })
-                        .collect();
-                    if others.is_empty() {
-                        others.push("only valid subject".into());
-                    }
-                    others.extend(unranked);
-                    SummaryRow {
-                        case,
-                        threads,
-                        fastest: rank.fastest.subject.clone(),
-                        median: rank
-                            .fastest
-                            .summary
-                            .as_ref()
-                            .map_or(NONE.into(), |s| duration(s.median_s)),
-                        others: others.join("; "),
-                    }
-                }
-            }
-        })
-        .collect()
-}
-
 /// The run's cases grouped as the summary groups them (scenario, parameters, threads), so
 /// tables read group by group.
 fn in_group_order(r: &RunResults) -> Vec<&CaseResult> {
     groups::case_groups(r)
         .into_iter()
         .flat_map(|g| g.cases)
-        .collect()
-}
-
-fn scaling(r: &RunResults) -> Vec<ScalingNote> {
-    groups::sweeps(r)
-        .iter()
-        .map(|s| {
-            // "engine-cpu at 8, 32; torch at 128": runs of the same winner.
-            let mut runs: Vec<(&str, Vec<String>)> = Vec::new();
-            for (x, subject) in s.fastest_at() {
-                match runs.last_mut() {
-                    Some((last, xs)) if *last == subject => xs.push(format::param_value(x)),
-                    _ => runs.push((subject, vec![format::param_value(x)])),
-                }
-            }
-            let fastest = runs
-                .iter()
-                .map(|(s, xs)| format!("{s} at {}", xs.join(", ")))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let crossovers = s
-                .crossovers
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} → {} between {p}={} and {p}={}",
-                        c.from,
-                        c.to,
-                        format::param_value(c.from_x),
-                        format::param_value(c.to_x),
-                        p = s.param
-                    )
-                })
-                .collect();
-            ScalingNote {
-                label: s.label(),
-                fastest,
-                crossovers,
-            }
-        })
         .collect()
 }
 
@@ -572,7 +450,7 @@ fn result_row(c: &CaseResult) -> ResultRow {
         case: case_label(c),
         subject: c.subject.clone(),
         threads: threads_text(c),
-        status: status(c.status).into(),
+        status: c.status.as_str().into(),
         median: or_none(s.map(|s| format::duration_ci(s.median_s, s.ci_low_s, s.ci_high_s))),
         mean: or_none(s.map(|s| duration(s.mean_s))),
         p95: or_none(s.map(|s| percentile_text(s.p95_s, 0.95, s))),
@@ -637,7 +515,7 @@ fn accuracy_row(c: &CaseResult) -> Option<AccuracyRow> {
 }
 
 fn detail(c: &CaseResult) -> Detail {
-    let mut stats = vec![row("Status", status(c.status))];
+    let mut stats = vec![row("Status", c.status.as_str())];
     if let Some(reason) = &c.reason {
         stats.push(row("Reason", reason.clone()));
     }
@@ -959,58 +837,6 @@ mod tests {
     }
 
     #[test]
-    fn summary_ranks_valid_subjects_with_ratio_cis() {
-        let results = testdata::run();
-        let md = render(&results).unwrap();
-        let line = md
-            .lines()
-            .find(|l| l.starts_with("| forward · batch=1, seq_len=8 | 1 |"))
-            .expect(&md);
-        // engine-cpu (6.1 ms) beats torch (11.2 ms); candle is invalid and never ranked.
-        assert!(line.contains("| engine-cpu |"), "{line}");
-        assert!(line.contains("torch 1.8"), "{line}");
-        assert!(
-            line.ends_with("; candle: invalid |"),
-            "listed, not ranked: {line}"
-        );
-        let line_128 = md
-            .lines()
-            .find(|l| l.starts_with("| forward · batch=1, seq_len=128 | 1 |"))
-            .unwrap();
-        assert!(
-            line_128.contains("| torch |") && line_128.contains("engine-cpu 1.1"),
-            "{line_128}"
-        );
-        // The pipeline has one valid subject.
-        assert!(md.contains("| pipeline | 1 | engine-cpu | 4."), "{md}");
-        assert!(
-            md.contains("only valid subject; torch: failed; onnxruntime: skipped"),
-            "{md}"
-        );
-        // The ratio printed is the stats crate's.
-        let a = &results.cases[0].samples_s;
-        let b = &results.cases[1].samples_s;
-        let est = stats::ratio_of_medians(a, b, &stats::Options::default());
-        assert!(
-            line.contains(&format::ratio_ci(est.point, est.ci.lo, est.ci.hi)),
-            "{line}"
-        );
-    }
-
-    #[test]
-    fn scaling_notes_name_the_crossover() {
-        let md = report();
-        assert!(
-            md.contains("fastest: engine-cpu at 8, 32; torch at 128"),
-            "{md}"
-        );
-        assert!(
-            md.contains("engine-cpu → torch between seq_len=32 and seq_len=128"),
-            "{md}"
-        );
-    }
-
-    #[test]
     fn results_table_numbers() {
         let results = testdata::run();
         let md = render(&results).unwrap();
@@ -1084,7 +910,8 @@ mod tests {
             "| Git commit | `0123456789abcdef0123456789abcdef01234567` (dirty: uncommitted changes) |",
             "| Build profile | dev |",
             "| Opt level | harness 2, engine 3 |",
-            "| onnxruntime | unknown | no: libonnxruntime not found |",
+            "| onnxruntime | unknown | N intra-op threads | no: libonnxruntime not found |",
+            "| torch | libtorch 2.11.0 | `torch.set_num_threads(N)`, 1 inter-op thread | yes |",
             "| Host | bench-box (`bench-box`) |",
             "| CPU | AMD EPYC 9R14 (AuthenticAMD) |",
             "| Cores | 2 physical, 2 logical, 2 available to the harness |",

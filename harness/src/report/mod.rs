@@ -6,7 +6,8 @@
 //!
 //! - [`markdown`]: the human report (a minijinja template, embedded in the binary).
 //! - [`csv`]: one row per raw sample, for analysis elsewhere.
-//! - [`plots`]: latency distributions per case group, scaling charts per sweep.
+//! - [`plots`]: the speed-up chart, latency distributions per case group, scaling charts per
+//!   sweep.
 //! - [`format`]: how numbers read (adaptive time units, 3 significant digits).
 
 pub mod csv;
@@ -14,6 +15,7 @@ pub mod format;
 mod groups;
 pub mod markdown;
 pub mod plots;
+mod summary;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

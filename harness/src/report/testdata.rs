@@ -284,6 +284,7 @@ pub(crate) fn run() -> RunResults {
         subjects: vec![
             SubjectInfo {
                 name: "engine-cpu".into(),
+                threading: "a rayon pool of N threads".into(),
                 version: "engine 0.1.0 (avx512)".into(),
                 available: true,
                 reason: None,
@@ -291,6 +292,7 @@ pub(crate) fn run() -> RunResults {
             },
             SubjectInfo {
                 name: "torch".into(),
+                threading: "`torch.set_num_threads(N)`, 1 inter-op thread".into(),
                 version: "libtorch 2.11.0".into(),
                 available: true,
                 reason: None,
@@ -298,6 +300,7 @@ pub(crate) fn run() -> RunResults {
             },
             SubjectInfo {
                 name: "candle".into(),
+                threading: "RAYON_NUM_THREADS = N".into(),
                 version: "candle 0.11.1".into(),
                 available: true,
                 reason: None,
@@ -305,6 +308,7 @@ pub(crate) fn run() -> RunResults {
             },
             SubjectInfo {
                 name: "onnxruntime".into(),
+                threading: "N intra-op threads".into(),
                 version: "unknown".into(),
                 available: false,
                 reason: Some("libonnxruntime not found".into()),

@@ -95,6 +95,10 @@ pub struct Tolerance {
 pub struct SubjectInfo {
     pub name: String,
     pub version: String,
+    /// How the subject applies a thread count (its runtime's knobs); empty in results
+    /// written before it was recorded.
+    #[serde(default)]
+    pub threading: String,
     pub available: bool,
     pub reason: Option<String>,
     pub fix: Option<String>,
@@ -113,6 +117,19 @@ pub enum Status {
     Invalid,
     /// Rounds still to run (only seen in the results of an interrupted run).
     Pending,
+}
+
+impl Status {
+    /// The name results files and reports use: `ok`, `skipped`, `failed`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+            Status::Invalid => "invalid",
+            Status::Pending => "pending",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -50,6 +50,9 @@ impl Subject for Candle {
     fn description(&self) -> &str {
         "Hugging Face candle-core tensors on the CPU, the graph lowered op by op"
     }
+    fn threading(&self) -> &str {
+        "`RAYON_NUM_THREADS` = `CANDLE_NUM_THREADS` = N, set before candle's first use in the worker"
+    }
     fn version(&self) -> String {
         format!("candle-core {CANDLE_VERSION}")
     }

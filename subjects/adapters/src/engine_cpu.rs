@@ -14,6 +14,9 @@ impl Subject for EngineCpu {
     fn description(&self) -> &str {
         "graphbench engine, compiled for the CPU"
     }
+    fn threading(&self) -> &str {
+        "a rayon pool of N threads per compiled executable (`CompileOptions::threads`)"
+    }
     fn version(&self) -> String {
         format!(
             "engine {} ({})",

@@ -82,6 +82,9 @@ impl Subject for Fake {
     fn description(&self) -> &str {
         "test double for the harness's own tests"
     }
+    fn threading(&self) -> &str {
+        "ignores N"
+    }
     fn version(&self) -> String {
         "fake".into()
     }

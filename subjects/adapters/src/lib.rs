@@ -29,6 +29,8 @@ pub trait Subject: Send + Sync {
     /// The name suites use (`engine-cpu`).
     fn name(&self) -> &str;
     fn description(&self) -> &str;
+    /// How a thread count `N` is applied, through this runtime's own knobs (for reports).
+    fn threading(&self) -> &str;
     /// The runtime and its version, as recorded in results (`engine 0.1.0 (avx512f)`).
     fn version(&self) -> String;
     fn availability(&self) -> Availability;

@@ -128,6 +128,9 @@ impl Subject for OnnxRuntime {
     fn description(&self) -> &str {
         "ONNX Runtime (CPU) on the graph exported to ONNX by the engine"
     }
+    fn threading(&self) -> &str {
+        "N intra-op threads, 1 inter-op thread, intra-op spinning off"
+    }
     fn version(&self) -> String {
         match runtime() {
             Ok(rt) => format!("onnxruntime {} (ort {})", rt.version, ort_crate_version()),

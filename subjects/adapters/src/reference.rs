@@ -19,6 +19,9 @@ impl Subject for Reference {
     fn description(&self) -> &str {
         "graphbench engine's naive interpreter (f64 accumulation), the correctness oracle"
     }
+    fn threading(&self) -> &str {
+        "one thread, whatever N (the oracle is not a contestant)"
+    }
     fn version(&self) -> String {
         format!("engine {} reference", env!("CARGO_PKG_VERSION"))
     }

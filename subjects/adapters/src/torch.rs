@@ -31,6 +31,9 @@ impl Subject for Torch {
     fn description(&self) -> &str {
         "PyTorch (libtorch via tch), eager, the graph lowered op by op under no_grad"
     }
+    fn threading(&self) -> &str {
+        "`torch.set_num_threads(N)`, 1 inter-op thread"
+    }
     fn version(&self) -> String {
         #[cfg(feature = "torch")]
         {

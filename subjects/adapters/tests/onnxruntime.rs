@@ -1,66 +1,23 @@
-//! The `onnxruntime` subject beyond the shared op suite: symbolic dims bound per run (the
-//! exporter's Shape/Concat/Range paths), graph outputs that are sources or repeated, compiled
-//! graphs with fused ops, the model workloads, and DistilBERT at full size against the
-//! reference interpreter.
+//! What is particular to the `onnxruntime` subject, the ONNX export's harder paths:
+//! symbolic dims bound per run (Shape/Concat/Range), graph outputs that are inputs, constants
+//! or repeated, and the compiler's fused ops, against the reference interpreter.
 //!
 //! Skipped with a message when ONNX Runtime is not installed (`scripts/setup-baselines`),
 //! except under CI (`CI` set), where that fails.
 
-use engine::models::{BertConfig, Cnn, DistilBert, DistilBertConfig, Mlp, SentenceEmbedder};
-use engine::{DType, Graph, Parity, Tensor, Value, dims};
-use rand::{Rng, SeedableRng};
+mod common;
+
+use common::{check_runs, ids, random};
+use engine::{DType, Graph, Tensor, Value, dims};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use subjects::{Availability, Subject};
+use subjects::Subject;
 
 fn onnxruntime() -> Option<Box<dyn Subject>> {
-    let subject = subjects::find("onnxruntime").expect("registered");
-    match subject.availability() {
-        Availability::Available => Some(subject),
-        Availability::Unavailable { reason, fix } => {
-            let msg = format!("onnxruntime unavailable: {reason} (fix: {fix})");
-            assert!(std::env::var_os("CI").is_none(), "{msg}");
-            eprintln!("skipped: {msg}");
-            None
-        }
-    }
+    common::subject("onnxruntime")
 }
 
-fn random(rng: &mut ChaCha8Rng, dims: &[usize], lo: f32, hi: f32) -> Tensor {
-    let n = dims.iter().product();
-    Tensor::from_f32(dims, (0..n).map(|_| rng.random_range(lo..hi)).collect()).unwrap()
-}
-
-fn ids(rng: &mut ChaCha8Rng, dims: &[usize], below: i64) -> Tensor {
-    let n = dims.iter().product();
-    Tensor::from_i64(dims, (0..n).map(|_| rng.random_range(0..below)).collect()).unwrap()
-}
-
-/// Loads `run_graph` once and runs it on every input set, each checked against the reference
-/// outputs of `graph` (the same graph, or the graph it was compiled from).
-fn check_runs(
-    subject: &dyn Subject,
-    graph: &Graph,
-    run_graph: &Graph,
-    runs: &[Vec<Tensor>],
-    (atol, rtol): (f64, f64),
-) {
-    let mut session = subject
-        .load(run_graph, 1)
-        .unwrap_or_else(|e| panic!("{}: {e:#}", graph.name()));
-    for inputs in runs {
-        let shapes: Vec<&[usize]> = inputs.iter().map(Tensor::dims).collect();
-        let expected = engine::reference::run(graph, inputs).unwrap();
-        let actual = session
-            .run(inputs)
-            .unwrap_or_else(|e| panic!("{} {shapes:?}: {e:#}", graph.name()));
-        for (a, e) in actual.iter().zip(&expected) {
-            assert_eq!(a.dtype(), e.dtype(), "{} {shapes:?}", graph.name());
-        }
-        let p = Parity::of(&actual, &expected, atol, rtol).unwrap();
-        assert!(p.ok(), "{} {shapes:?}: {p:?}", graph.name());
-    }
-}
-
+/// A graph with the given (possibly symbolic) inputs and every output `build` returns.
 fn graph(
     name: &str,
     inputs: &[(&str, DType, Vec<engine::Dim>)],
@@ -92,7 +49,7 @@ fn symbolic_dims_are_bound_on_every_run() {
         Ok(vec![g.reshape(inv, dims!["b", 1, 1, "s"])?])
     });
     let runs = [vec![ids(rng, &[2, 3], 2)], vec![ids(rng, &[1, 5], 2)]];
-    check_runs(&*ort, &g, &g, &runs, tol);
+    check_runs(&*ort, &g, &runs, tol);
 
     // Two symbolic dims that move: the shape is read with Shape and joined with Concat.
     let g = graph("swap", &[("x", f, dims!["b", "s", 6])], |g, v| {
@@ -102,7 +59,7 @@ fn symbolic_dims_are_bound_on_every_run() {
         vec![random(rng, &[2, 3, 6], -1.0, 1.0)],
         vec![random(rng, &[3, 1, 6], -1.0, 1.0)],
     ];
-    check_runs(&*ort, &g, &g, &runs, tol);
+    check_runs(&*ort, &g, &runs, tol);
 
     // broadcast_to with a dim the input has (written as 1) and one from another input.
     let g = graph(
@@ -124,7 +81,7 @@ fn symbolic_dims_are_bound_on_every_run() {
             random(rng, &[1], -1.0, 1.0),
         ],
     ];
-    check_runs(&*ort, &g, &g, &runs, tol);
+    check_runs(&*ort, &g, &runs, tol);
 
     // arange of a symbolic length: f32 (Range + Cast), i64 as gather indices into a table
     // that is an input (so not the position-table slice), and i64 as an output.
@@ -149,7 +106,7 @@ fn symbolic_dims_are_bound_on_every_run() {
             random(rng, &[9, 2], -1.0, 1.0),
         ],
     ];
-    check_runs(&*ort, &g, &g, &runs, tol);
+    check_runs(&*ort, &g, &runs, tol);
 
     // Position embeddings: rows 0..seq of a constant table (a Slice).
     let table = random(rng, &[16, 3], -1.0, 1.0);
@@ -165,7 +122,7 @@ fn symbolic_dims_are_bound_on_every_run() {
         },
     );
     let runs = [vec![ids(rng, &[2, 5], 16)], vec![ids(rng, &[1, 16], 16)]];
-    check_runs(&*ort, &g, &g, &runs, tol);
+    check_runs(&*ort, &g, &runs, tol);
 }
 
 #[test]
@@ -180,7 +137,7 @@ fn outputs_may_be_inputs_constants_repeats_and_i64() {
         Ok(vec![y, v[0], c, y, i, r])
     });
     let runs = [vec![random(rng, &[5], -3.0, 3.0)]];
-    check_runs(&*ort, &g, &g, &runs, (1e-5, 1e-4));
+    check_runs(&*ort, &g, &runs, (1e-5, 1e-4));
 }
 
 /// A graph of the compiler's fused ops, built by hand: `Executable::graph` may hold weights in
@@ -245,73 +202,5 @@ fn fused_ops_run_like_the_reference() {
             random(rng, &[1, 5], -1.0, 1.0),
         ],
     ];
-    check_runs(&*ort, &g, &g, &runs, (1e-5, 1e-4));
-}
-
-#[test]
-fn model_workloads_match_the_reference() {
-    let Some(ort) = onnxruntime() else { return };
-    let rng = &mut ChaCha8Rng::seed_from_u64(14);
-    let tol = (1e-4, 1e-3);
-    let mlp = Mlp::synthetic(1).unwrap();
-    let runs = [
-        vec![random(rng, &[1, Mlp::WIDTHS[0]], -1.0, 1.0)],
-        vec![random(rng, &[16, Mlp::WIDTHS[0]], -1.0, 1.0)],
-    ];
-    check_runs(&*ort, &mlp, &mlp, &runs, tol);
-
-    let cnn = Cnn::synthetic(1).unwrap();
-    let [c, h, w] = Cnn::IMAGE;
-    let runs = [vec![random(rng, &[2, c, h, w], 0.0, 1.0)]];
-    check_runs(&*ort, &cnn, &cnn, &runs, tol);
-
-    // MiniLM-sized BERT (6 layers, hidden 384) with synthetic weights, two shapes.
-    let minilm = SentenceEmbedder::synthetic(BertConfig::all_minilm_l6_v2(), 2).unwrap();
-    let vocab = minilm.config.vocab_size as i64;
-    let mask = Tensor::from_i64(&[2, 7], [[1; 7], [1, 1, 1, 1, 1, 0, 0]].concat()).unwrap();
-    let runs = [
-        vec![ids(rng, &[2, 7], vocab), mask],
-        vec![
-            ids(rng, &[1, 4], vocab),
-            Tensor::from_i64(&[1, 4], vec![1; 4]).unwrap(),
-        ],
-    ];
-    check_runs(&*ort, &minilm.graph, &minilm.graph, &runs, tol);
-}
-
-#[test]
-fn distilbert_runs_in_onnxruntime_like_the_reference() {
-    let Some(ort) = onnxruntime() else { return };
-    let model = DistilBert::synthetic(DistilBertConfig::sst2(), 1).unwrap();
-    let rng = &mut ChaCha8Rng::seed_from_u64(15);
-    let ids = ids(rng, &[1, 8], model.config.vocab_size as i64);
-    let mask = Tensor::from_i64(&[1, 8], vec![1, 1, 1, 1, 1, 1, 0, 0]).unwrap();
-    let t = std::time::Instant::now();
-    let mut session = ort.load(&model.graph, 1).unwrap();
-    eprintln!("export + session: {:?}", t.elapsed());
-    let inputs = [ids, mask];
-    let actual = session.run(&inputs).unwrap();
-    let expected = engine::reference::run(&model.graph, &inputs).unwrap();
-    let p = Parity::of(&actual, &expected, 1e-4, 1e-3).unwrap();
-    eprintln!("DistilBERT onnxruntime vs reference: {p:?}");
-    assert!(p.ok(), "{p:?}");
-    assert_eq!(actual[0].dims(), [1, 2]);
-}
-
-#[test]
-fn version_and_threads() {
-    let Some(ort) = onnxruntime() else { return };
-    let version = ort.version();
-    assert!(version.starts_with("onnxruntime 1."), "{version}");
-    // All cores (0) and an explicit count both load and run.
-    let g = graph("relu", &[("x", DType::F32, dims!["n"])], |g, v| {
-        Ok(vec![g.relu(v[0])?])
-    });
-    for threads in [0, 2] {
-        let mut s = ort.load(&g, threads).unwrap();
-        let out = s
-            .run(&[Tensor::from_f32(&[3], vec![-1., 0., 2.]).unwrap()])
-            .unwrap();
-        assert_eq!(out[0].as_f32().unwrap(), &[0., 0., 2.]);
-    }
+    check_runs(&*ort, &g, &runs, (1e-5, 1e-4));
 }

@@ -2,8 +2,8 @@
 //! real model's shapes): the median forward, and the summed median time and weight
 //! bandwidth of its matmuls with a constant weight.
 //!
-//! `cargo run -p engine --release --example distilbert_profile [seq] [threads] [runs]`
-//! (defaults 8, 1, 30), batch 1.
+//! `cargo run -p engine --release --example distilbert_profile [seq] [threads] [runs] [batch]`
+//! (defaults 8, 1, 30, 1).
 
 use std::time::{Duration, Instant};
 
@@ -22,17 +22,19 @@ fn main() {
             .nth(i)
             .map_or(default, |s| s.parse().expect("a number"))
     };
-    let (seq, threads, runs) = (arg(1, 8), arg(2, 1), arg(3, 30));
+    let (seq, threads, runs, batch) = (arg(1, 8), arg(2, 1), arg(3, 30), arg(4, 1));
     let model = DistilBert::synthetic(DistilBertConfig::sst2(), 0).unwrap();
     let options = CompileOptions {
         threads,
         fuse: true,
     };
     let mut exe = compile(&model.graph, &options).unwrap();
-    let ids: Vec<i64> = (0..seq as i64).map(|i| 100 + i * 37 % 20000).collect();
+    let ids: Vec<i64> = (0..(batch * seq) as i64)
+        .map(|i| 100 + i * 37 % 20000)
+        .collect();
     let inputs = [
-        Tensor::from_i64(&[1, seq], ids).unwrap(),
-        Tensor::from_i64(&[1, seq], vec![1; seq]).unwrap(),
+        Tensor::from_i64(&[batch, seq], ids).unwrap(),
+        Tensor::from_i64(&[batch, seq], vec![1; batch * seq]).unwrap(),
     ];
     for _ in 0..3 {
         exe.run(&inputs).unwrap();
@@ -50,12 +52,18 @@ fn main() {
     }
     let g = exe.graph();
     let (mut mm_time, mut mm_bytes, mut mm_count) = (Duration::ZERO, 0, 0);
+    let mut by_op: Vec<(&str, Duration)> = Vec::new();
     for (node, times) in g.nodes().iter().zip(per_node) {
+        let t = median(times);
+        match by_op.iter_mut().find(|(name, _)| *name == node.op.name()) {
+            Some((_, total)) => *total += t,
+            None => by_op.push((node.op.name(), t)),
+        }
         if !matches!(node.op, Op::MatMul | Op::MatMulEpilogue(_)) {
             continue;
         }
         if let Op::Constant(w) = &g.node(node.inputs[1]).op {
-            mm_time += median(times);
+            mm_time += t;
             mm_bytes += 4 * w.numel();
             mm_count += 1;
         }
@@ -63,7 +71,7 @@ fn main() {
     let fastest = *totals.iter().min().unwrap();
     let total = median(totals);
     println!(
-        "distilbert, batch 1, seq {seq}, {threads} thread(s), {runs} runs: forward median {:.2} ms (min {:.2})",
+        "distilbert, batch {batch}, seq {seq}, {threads} thread(s), {runs} runs: forward median {:.2} ms (min {:.2})",
         total.as_secs_f64() * 1e3,
         fastest.as_secs_f64() * 1e3,
     );
@@ -73,5 +81,9 @@ fn main() {
         mm_bytes as f64 / 1e6,
         mm_bytes as f64 / mm_time.as_secs_f64() / 1e9
     );
+    by_op.sort_by_key(|&(_, t)| std::cmp::Reverse(t));
+    for (name, t) in by_op.iter().take(8) {
+        println!("  {name:<20} {:8.2} ms", t.as_secs_f64() * 1e3);
+    }
     println!("{}", exe.report());
 }

@@ -159,7 +159,9 @@ impl Parity {
             }
             for (x, y) in a.to_f64_vec().into_iter().zip(e.to_f64_vec()) {
                 let abs = (x - y).abs();
-                if !(abs <= atol + rtol * y.abs()) {
+                // Written so that a NaN is never within tolerance.
+                let within = abs <= atol + rtol * y.abs();
+                if !within {
                     parity.mismatches += 1;
                 }
                 if abs.is_nan() {

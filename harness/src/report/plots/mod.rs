@@ -3,6 +3,8 @@
 //!
 //! - `latency_<group>`: per case group, every subject's samples as a jittered strip with a
 //!   box (quartiles, whiskers to the Tukey fences) and the median marked and labelled.
+//! - `speedup`: the focus subject's speed-up over every other subject, per case group, with
+//!   CI whiskers (the summary table as a chart).
 //! - `scaling_<sweep>`: per sweep, median time and throughput against the swept parameter
 //!   (log-log where the values span enough), one line per subject with its CI as error bars,
 //!   and a dashed marker wherever the fastest subject changes (a crossover).
@@ -13,6 +15,7 @@
 mod axis;
 mod latency;
 mod scaling;
+mod speedup;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -36,6 +39,8 @@ pub struct PlotSpec {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlotKind {
+    /// The focus subject's speed-up over the others, per case group.
+    SpeedUp,
     /// Latency distribution of one case group.
     Latency,
     /// Time and throughput over a sweep.
@@ -44,6 +49,7 @@ pub enum PlotKind {
 
 /// What a chart is drawn from.
 enum Source<'a> {
+    SpeedUp { focus: &'a str },
     Latency(CaseGroup<'a>),
     Scaling(Sweep<'a>),
 }
@@ -55,6 +61,18 @@ pub fn plan(results: &RunResults) -> Vec<PlotSpec> {
 
 fn planned(results: &RunResults) -> Vec<(PlotSpec, Source<'_>)> {
     let mut out: Vec<(PlotSpec, Source<'_>)> = Vec::new();
+    if let Some(focus) = groups::focus_subject(results)
+        && groups::case_groups(results)
+            .iter()
+            .any(|g| speedup::has_row(g, focus))
+    {
+        let spec = PlotSpec {
+            stem: "speedup".into(),
+            title: format!("Speed-up of {focus} over each other subject"),
+            kind: PlotKind::SpeedUp,
+        };
+        out.push((spec, Source::SpeedUp { focus }));
+    }
     for group in groups::case_groups(results) {
         if group.cases.iter().any(|c| latency::is_plotted(c)) {
             let spec = PlotSpec {
@@ -98,6 +116,12 @@ pub fn render(results: &RunResults, dir: &Path) -> anyhow::Result<Vec<PathBuf>> 
     let mut written = Vec::new();
     for (spec, source) in &planned {
         let chart: Box<dyn Chart + '_> = match source {
+            Source::SpeedUp { focus } => Box::new(speedup::SpeedUpChart::new(
+                &spec.title,
+                results,
+                focus,
+                &palette,
+            )),
             Source::Latency(group) => {
                 Box::new(latency::LatencyChart::new(&spec.title, group, &palette))
             }
@@ -262,6 +286,7 @@ mod tests {
         assert_eq!(
             stems,
             [
+                "speedup",
                 "latency_forward_batch-1_seq_len-8_threads-1",
                 "latency_forward_batch-1_seq_len-32_threads-1",
                 "latency_forward_batch-1_seq_len-128_threads-1",
@@ -269,9 +294,14 @@ mod tests {
                 "scaling_forward_seq_len_batch-1_threads-1",
             ]
         );
-        assert_eq!(plan[4].kind, PlotKind::Scaling);
+        assert_eq!(plan[0].kind, PlotKind::SpeedUp);
         assert_eq!(
-            plan[4].title,
+            plan[0].title,
+            "Speed-up of engine-cpu over each other subject"
+        );
+        assert_eq!(plan[5].kind, PlotKind::Scaling);
+        assert_eq!(
+            plan[5].title,
             "Scaling: forward: seq_len · batch=1 · threads=1"
         );
     }
@@ -296,6 +326,26 @@ mod tests {
                 );
             }
         }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn speed_up_chart_has_a_row_per_group_with_a_ranked_pair() {
+        let results = testdata::run();
+        let dir = testdata::temp_dir("plots-speedup");
+        render(&results, &dir).unwrap();
+        let svg = std::fs::read_to_string(dir.join("speedup.svg")).unwrap();
+        for text in [
+            "engine-cpu vs torch",
+            "forward · seq_len=8 · threads=1",
+            "forward · seq_len=128 · threads=1",
+            "1×",
+        ] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        // The pipeline has one ranked subject: no row. candle is invalid: not drawn.
+        assert!(!svg.contains("pipeline"));
+        assert!(!svg.contains("vs candle"));
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -196,20 +196,112 @@ pub(super) unsafe fn gemm_one(
     debug_assert!(dst.len() >= m * n);
     debug_assert!(a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
     debug_assert!(b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
-    // SAFETY: the caller guarantees the bounds above; `dst` does not alias `a` or `b`.
+    let threads = match par {
+        Parallelism::Rayon(t) => t,
+        _ => 1,
+    };
+    let chunks = threads.min(n / SPLIT_MIN_COLS);
+    if chunks < 2 {
+        // SAFETY: as for this function.
+        unsafe {
+            gemm_raw(
+                m,
+                n,
+                k,
+                dst.as_mut_ptr(),
+                n,
+                a,
+                (a_rs, a_cs),
+                b.as_ptr(),
+                (b_rs, b_cs),
+                accumulate,
+                scale,
+                par,
+            )
+        };
+        return;
+    }
+    // Column blocks, one per thread, each a single-threaded product writing its own columns
+    // of `dst`. `gemm`'s own threading splits work by its cache blocks, which at a few dozen
+    // rows (a Linear layer at batch x seq = 64) is one block: it ran on one thread.
+    let width = n.div_ceil(chunks).next_multiple_of(16);
+    let dst_at = SendPtr(dst.as_mut_ptr());
+    let b_at = SendPtr(b.as_ptr().cast_mut());
+    (0..n.div_ceil(width)).into_par_iter().for_each(|c| {
+        let j0 = c * width;
+        let w = width.min(n - j0);
+        // SAFETY: blocks write disjoint columns of `dst`; `b`'s columns `j0..j0 + w` lie in
+        // its slice by the caller's guarantee.
+        unsafe {
+            gemm_raw(
+                m,
+                w,
+                k,
+                dst_at.get().add(j0),
+                n,
+                a,
+                (a_rs, a_cs),
+                b_at.get().add(j0 * b_cs),
+                (b_rs, b_cs),
+                accumulate,
+                scale,
+                Parallelism::None,
+            )
+        };
+    });
+}
+
+/// Columns per thread below which a product is not split by columns.
+const SPLIT_MIN_COLS: usize = 64;
+
+/// A raw pointer that may cross to the threads of a parallel loop whose iterations touch
+/// disjoint elements.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: only used to hand disjoint parts of one buffer to parallel iterations.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// A method, not field access, so closures capture the whole `Send` wrapper.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// `gemm::gemm` on `dst[m, n]` (row stride `ldd`) `(+)= scale * a @ b`.
+///
+/// # Safety
+/// As [`gemm_one`], with `dst` and `b` valid for the elements the strides reach.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_raw(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    ldd: usize,
+    a: &[f32],
+    (a_rs, a_cs): (usize, usize),
+    b: *const f32,
+    (b_rs, b_cs): (usize, usize),
+    accumulate: bool,
+    scale: f32,
+    par: Parallelism,
+) {
+    // SAFETY: the caller guarantees the bounds; `dst` does not alias `a` or `b`.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
-            n as isize,
+            ldd as isize,
             accumulate,
             a.as_ptr(),
             a_cs as isize,
             a_rs as isize,
-            b.as_ptr(),
+            b,
             b_cs as isize,
             b_rs as isize,
             1.0,

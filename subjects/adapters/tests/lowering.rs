@@ -1,141 +1,19 @@
-//! The `candle` subject beyond the shared op suite: a DistilBERT-sized model, the compiler's
-//! fused ops, and the corners of the lowering (broadcasting matmuls and attention, unequal
-//! conv strides and padding, folded constants, bad inputs, the thread setting).
+//! The corners of lowering an engine graph onto another runtime, on every runtime (the
+//! engine's own compiler included): broadcasting matmuls and attention, unequal conv strides
+//! and padding, folded constants, outputs that are inputs, axes and casts, and bad inputs,
+//! each against the reference interpreter.
 
-use engine::models::{Cnn, DistilBert, DistilBertConfig, Mlp};
-use engine::{CompileOptions, DType, Graph, Parity, Tensor, Value, dims};
-use rand::{Rng, SeedableRng};
+mod common;
+
+use common::{graph, random, runtimes};
+use engine::{DType, Graph, Tensor, Value, dims};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-fn candle() -> Box<dyn subjects::Subject> {
-    let s = subjects::find("candle").unwrap();
-    assert_eq!(s.availability(), subjects::Availability::Available);
-    assert!(
-        s.version().starts_with("candle-core 0.11."),
-        "{}",
-        s.version()
-    );
-    s
-}
-
-fn random(rng: &mut ChaCha8Rng, dims: &[usize], lo: f32, hi: f32) -> Tensor {
-    let n = dims.iter().product();
-    Tensor::from_f32(dims, (0..n).map(|_| rng.random_range(lo..hi)).collect()).unwrap()
-}
-
-/// Runs `graph` on candle (twice, to see that a session is reusable) and on the reference.
-fn check(graph: &Graph, inputs: &[Tensor], atol: f64, rtol: f64) -> Parity {
-    let expected = engine::reference::run(graph, inputs).unwrap();
-    let mut session = candle().load(graph, 1).unwrap();
-    let first = session.run(inputs).unwrap();
-    let again = session.run(inputs).unwrap();
-    assert_eq!(first, again, "{}: a second run differs", graph.name());
-    let parity = Parity::of(&first, &expected, atol, rtol).unwrap();
-    assert!(parity.ok(), "{}: {parity:?}", graph.name());
-    parity
-}
-
-/// A graph of the given inputs and one output built by `build`.
-fn graph(
-    name: &str,
-    inputs: &[(&str, &Tensor)],
-    build: impl FnOnce(&mut Graph, &[Value]) -> engine::Result<Value>,
-) -> Graph {
-    let mut g = Graph::new(name);
-    let vals: Vec<Value> = inputs
-        .iter()
-        .map(|(n, t)| {
-            let d = t.dims().iter().map(|&d| d.into()).collect();
-            g.input(n, t.dtype(), d).unwrap()
-        })
-        .collect();
-    let y = build(&mut g, &vals).unwrap();
-    g.output(y);
-    g
-}
-
-fn token_inputs(rng: &mut ChaCha8Rng, vocab: usize, batch: usize, seq: usize) -> Vec<Tensor> {
-    let ids = (0..batch * seq)
-        .map(|_| rng.random_range(0..vocab as i64))
-        .collect();
-    // The last row pads its final two tokens, so the mask matters.
-    let mask = (0..batch * seq)
-        .map(|i| i64::from(!(i / seq == batch - 1 && i % seq >= seq - 2)))
-        .collect();
-    vec![
-        Tensor::from_i64(&[batch, seq], ids).unwrap(),
-        Tensor::from_i64(&[batch, seq], mask).unwrap(),
-    ]
-}
-
-#[test]
-fn distilbert_sst2_at_seq_8_matches_the_reference() {
-    let model = DistilBert::synthetic(DistilBertConfig::sst2(), 1).unwrap();
-    let inputs = token_inputs(&mut ChaCha8Rng::seed_from_u64(3), 30522, 1, 8);
-    let p = check(&model.graph, &inputs, 1e-4, 1e-4);
-    eprintln!("candle vs reference, DistilBERT seq 8 batch 1: {p:?}");
-    assert!(p.max_abs_err < 1e-4, "{p:?}");
-}
-
-fn small_distilbert() -> DistilBertConfig {
-    DistilBertConfig {
-        vocab_size: 97,
-        max_position_embeddings: 16,
-        dim: 32,
-        n_layers: 2,
-        n_heads: 4,
-        hidden_dim: 64,
-        ..DistilBertConfig::sst2()
-    }
-}
-
-#[test]
-fn small_distilbert_with_symbolic_batch_and_seq() {
-    let model = DistilBert::synthetic(small_distilbert(), 2).unwrap();
-    let mut session = candle().load(&model.graph, 1).unwrap();
-    let rng = &mut ChaCha8Rng::seed_from_u64(4);
-    // One session, several bindings of `batch` and `seq`.
-    for (batch, seq) in [(1, 5), (3, 9), (2, 16)] {
-        let inputs = token_inputs(rng, 97, batch, seq);
-        let expected = engine::reference::run(&model.graph, &inputs).unwrap();
-        let out = session.run(&inputs).unwrap();
-        let p = Parity::of(&out, &expected, 1e-5, 1e-4).unwrap();
-        assert!(p.ok(), "batch {batch} seq {seq}: {p:?}");
-    }
-}
-
-/// The compiler's outputs (fused element-wise programs, matmul epilogues, add+layer_norm,
-/// folded constants) are graphs too; the lowering runs them.
-#[test]
-fn compiled_graphs_with_fused_ops() {
-    let rng = &mut ChaCha8Rng::seed_from_u64(5);
-    let distilbert = DistilBert::synthetic(small_distilbert(), 2).unwrap().graph;
-    let cases = vec![
-        (distilbert, token_inputs(rng, 97, 2, 7)),
-        (
-            Mlp::synthetic(1).unwrap(),
-            vec![random(rng, &[4, Mlp::WIDTHS[0]], -1.0, 1.0)],
-        ),
-        (
-            Cnn::synthetic(1).unwrap(),
-            vec![random(rng, &[2, 1, 28, 28], 0.0, 1.0)],
-        ),
-    ];
-    for (graph, inputs) in cases {
-        let exe = engine::compile(&graph, &CompileOptions::default()).unwrap();
-        let fused = exe.graph();
-        assert!(
-            fused.nodes().iter().any(|n| matches!(
-                n.op,
-                engine::ops::Op::Elementwise(_)
-                    | engine::ops::Op::MatMulEpilogue(_)
-                    | engine::ops::Op::AddLayerNorm { .. }
-            )),
-            "{}: nothing was fused",
-            graph.name()
-        );
-        check(fused, &inputs, 1e-5, 1e-4);
-        check(&graph, &inputs, 1e-5, 1e-4);
+/// Runs `graph` on every runtime and on the reference.
+fn check(graph: &Graph, inputs: &[Tensor], atol: f64, rtol: f64) {
+    for s in runtimes() {
+        common::check(&*s, graph, inputs, (atol, rtol));
     }
 }
 
@@ -302,6 +180,8 @@ fn axes_and_casts() {
     }
 }
 
+/// Indices outside the table and inputs of the wrong type are errors that name the op or the
+/// input. (ONNX's Gather counts negative indices from the end, so ONNX Runtime takes -1.)
 #[test]
 fn bad_inputs_are_errors_not_crashes() {
     let mut g = Graph::new("gather");
@@ -309,28 +189,26 @@ fn bad_inputs_are_errors_not_crashes() {
     let table = g.constant(Tensor::from_f32(&[3, 2], vec![0.0; 6]).unwrap());
     let y = g.gather(table, ids).unwrap();
     g.output(y);
-    let mut s = candle().load(&g, 1).unwrap();
-    for bad in [3, -1, i64::MAX] {
+    for subject in runtimes() {
+        let name = subject.name();
+        let mut s = subject.load(&g, 1).unwrap();
+        let negative_ok = name == "onnxruntime";
+        for bad in [3, -1, i64::MAX]
+            .into_iter()
+            .filter(|&i| !(negative_ok && i < 0))
+        {
+            let e = s
+                .run(&[Tensor::from_i64(&[1], vec![bad]).unwrap()])
+                .expect_err(name);
+            let message = format!("{e:#}");
+            assert!(
+                message.to_lowercase().contains("gather"),
+                "{name}: {message}"
+            );
+        }
         let e = s
-            .run(&[Tensor::from_i64(&[1], vec![bad]).unwrap()])
-            .unwrap_err();
-        assert!(format!("{e:#}").contains("gather"), "{e:#}");
+            .run(&[Tensor::from_f32(&[1], vec![0.0]).unwrap()])
+            .expect_err(name);
+        assert!(format!("{e:#}").contains("ids"), "{name}: {e:#}");
     }
-    let e = s
-        .run(&[Tensor::from_f32(&[1], vec![0.0]).unwrap()])
-        .unwrap_err();
-    assert!(format!("{e:#}").contains("ids"), "{e:#}");
-}
-
-/// candle fixes its thread pools at first use in a process: a load for another count is
-/// refused rather than silently run with the wrong number of threads.
-#[test]
-fn a_second_thread_count_in_one_process_is_refused() {
-    let x = Tensor::from_f32(&[2], vec![1.0, 2.0]).unwrap();
-    let g = graph("relu", &[("x", &x)], |g, v| g.relu(v[0]));
-    candle().load(&g, 1).unwrap();
-    // What gemm and candle's pools read.
-    assert_eq!(candle_core::utils::get_num_threads(), 1);
-    let e = candle().load(&g, 3).err().expect("a second thread count");
-    assert!(format!("{e:#}").contains("thread"), "{e:#}");
 }

@@ -1,0 +1,237 @@
+//! The report's summary section: per case group the fastest valid subject, and the focus
+//! subject's speed-up over every other subject as a ratio of medians with a bootstrap CI;
+//! then, per sweep, who is fastest where and where that changes.
+
+use serde::Serialize;
+
+use crate::results::{CaseResult, RunResults, Status};
+
+use super::format::{self, duration};
+use super::groups::{self, SpeedUp, threads_label};
+
+/// Cell text for a missing number.
+const NONE: &str = "—";
+
+#[derive(Serialize)]
+pub(super) struct Summary {
+    /// The subject the speed-ups are of (`engine-cpu`); `None` without a suite subject.
+    pub focus: Option<String>,
+    /// One speed-up column per other subject, in the suite's order.
+    pub baselines: Vec<String>,
+    pub rows: Vec<SummaryRow>,
+    pub scaling: Vec<ScalingNote>,
+}
+
+#[derive(Serialize)]
+pub(super) struct SummaryRow {
+    pub case: String,
+    pub threads: String,
+    /// `engine-cpu (6.10 ms)`, or why no subject is ranked.
+    pub fastest: String,
+    /// The focus subject's median, or its status when it has none.
+    pub focus_median: String,
+    /// Per baseline column: `1.84× (1.80–1.90)`, `, n.s.` when the CI includes 1, or the
+    /// reason there is no ratio (`invalid`, `failed`, ...).
+    pub speed_ups: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct ScalingNote {
+    pub label: String,
+    pub fastest: String,
+    pub crossovers: Vec<String>,
+}
+
+pub(super) fn summary(r: &RunResults) -> Summary {
+    let focus = groups::focus_subject(r);
+    let groups: Vec<_> = groups::case_groups(r)
+        .into_iter()
+        .filter(|g| g.cases.iter().any(|c| c.status != Status::Skipped))
+        .collect();
+    let baselines: Vec<String> = r
+        .subjects
+        .iter()
+        .map(|s| s.name.clone())
+        .filter(|name| Some(name.as_str()) != focus)
+        .filter(|name| {
+            groups
+                .iter()
+                .any(|g| g.cases.iter().any(|c| &c.subject == name))
+        })
+        .collect();
+    let speed_ups = match focus {
+        Some(focus) => groups::speed_ups_all(&groups, focus),
+        None => groups.iter().map(|_| Vec::new()).collect(),
+    };
+    let varying = groups::varying_params(r);
+    let rows = groups
+        .iter()
+        .zip(&speed_ups)
+        .map(|(g, ups)| {
+            let case_of = |subject: &str| g.cases.iter().copied().find(|c| c.subject == subject);
+            let focus_case = focus.and_then(case_of);
+            SummaryRow {
+                case: g.short_label(&varying),
+                threads: threads_label(g.threads),
+                fastest: groups::fastest(g).map_or("no valid result".into(), |c| {
+                    format!("{} ({})", c.subject, median_text(c))
+                }),
+                focus_median: focus_case.map_or(NONE.into(), |c| match c.status {
+                    Status::Ok => median_text(c),
+                    other => other.as_str().into(),
+                }),
+                speed_ups: baselines
+                    .iter()
+                    .map(|b| speed_up_cell(ups, case_of(b), focus_case))
+                    .collect(),
+            }
+        })
+        .collect();
+    Summary {
+        focus: focus.map(str::to_string),
+        baselines,
+        rows,
+        scaling: scaling(r),
+    }
+}
+
+fn median_text(c: &CaseResult) -> String {
+    c.summary
+        .as_ref()
+        .map_or(NONE.into(), |s| duration(s.median_s))
+}
+
+/// The focus subject's speed-up over `baseline` in one group, or why there is none.
+fn speed_up_cell(
+    ups: &[SpeedUp<'_>],
+    baseline: Option<&CaseResult>,
+    focus: Option<&CaseResult>,
+) -> String {
+    let Some(baseline) = baseline else {
+        return NONE.into();
+    };
+    if let Some(up) = ups.iter().find(|u| std::ptr::eq(u.baseline, baseline)) {
+        let e = &up.estimate;
+        let text = format::ratio_ci(e.point, e.ci.lo, e.ci.hi);
+        return if up.significant() {
+            text
+        } else {
+            format!("{text}, n.s.")
+        };
+    }
+    match focus {
+        Some(f) if !groups::is_ranked(f) => NONE.into(),
+        _ if baseline.status == Status::Ok => "no samples".into(),
+        _ => baseline.status.as_str().into(),
+    }
+}
+
+fn scaling(r: &RunResults) -> Vec<ScalingNote> {
+    groups::sweeps(r)
+        .iter()
+        .map(|s| {
+            // "engine-cpu at 8, 32; torch at 128": runs of the same winner.
+            let mut runs: Vec<(&str, Vec<String>)> = Vec::new();
+            for (x, subject) in s.fastest_at() {
+                match runs.last_mut() {
+                    Some((last, xs)) if *last == subject => xs.push(format::param_value(x)),
+                    _ => runs.push((subject, vec![format::param_value(x)])),
+                }
+            }
+            let fastest = runs
+                .iter()
+                .map(|(s, xs)| format!("{s} at {}", xs.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let crossovers = s
+                .crossovers
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} → {} between {p}={} and {p}={}",
+                        c.from,
+                        c.to,
+                        format::param_value(c.from_x),
+                        format::param_value(c.to_x),
+                        p = s.param
+                    )
+                })
+                .collect();
+            ScalingNote {
+                label: s.label(),
+                fastest,
+                crossovers,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{markdown, testdata};
+    use super::*;
+
+    #[test]
+    fn speed_ups_of_the_focus_subject_with_cis() {
+        let results = testdata::run();
+        let md = markdown::render(&results).unwrap();
+        assert!(
+            md.contains("| Case | Threads | Fastest (median) | engine-cpu median | vs torch | vs candle | vs onnxruntime |"),
+            "{md}"
+        );
+        let line = md
+            .lines()
+            .find(|l| l.starts_with("| forward · seq_len=8 | 1 |"))
+            .expect(&md);
+        // engine-cpu (6.1 ms) beats torch (11.2 ms); candle is invalid, so no ratio.
+        let engine = median_text(&results.cases[0]);
+        assert!(
+            line.contains(&format!("| engine-cpu ({engine}) | {engine} |")),
+            "{line}"
+        );
+        let a = &results.cases[0].samples_s;
+        let b = &results.cases[1].samples_s;
+        let est = stats::ratio_of_medians(a, b, &stats::Options::default());
+        assert!(est.ci.lo > 1.0, "{est:?}");
+        let cell = format::ratio_ci(est.point, est.ci.lo, est.ci.hi);
+        assert!(line.contains(&format!("| {cell} | invalid |")), "{line}");
+        // At 128 torch is faster: a speed-up below 1.
+        let line_128 = md
+            .lines()
+            .find(|l| l.starts_with("| forward · seq_len=128 | 1 |"))
+            .unwrap();
+        assert!(line_128.contains("| torch (1"), "{line_128}");
+        assert!(line_128.contains(" | 0.9"), "{line_128}");
+        // The pipeline: torch failed, onnxruntime was skipped (its column shows it).
+        let pipeline = md
+            .lines()
+            .find(|l| l.starts_with("| pipeline | 1 |"))
+            .unwrap();
+        assert!(pipeline.contains("| engine-cpu (4."), "{pipeline}");
+        assert!(pipeline.ends_with("| failed | — | skipped |"), "{pipeline}");
+    }
+
+    #[test]
+    fn a_ci_that_includes_one_is_not_significant() {
+        let mut results = testdata::run();
+        // Same samples for torch as for engine-cpu at seq_len 8: a ratio of 1, n.s.
+        results.cases[1].samples_s = results.cases[0].samples_s.clone();
+        results.cases[1].summary = results.cases[0].summary.clone();
+        let s = summary(&results);
+        let row = &s.rows[0];
+        assert!(row.speed_ups[0].ends_with(", n.s."), "{:?}", row.speed_ups);
+    }
+
+    #[test]
+    fn scaling_notes_name_the_crossover() {
+        let md = markdown::render(&testdata::run()).unwrap();
+        assert!(
+            md.contains("fastest: engine-cpu at 8, 32; torch at 128"),
+            "{md}"
+        );
+        assert!(
+            md.contains("engine-cpu → torch between seq_len=32 and seq_len=128"),
+            "{md}"
+        );
+    }
+}
