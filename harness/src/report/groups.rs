@@ -60,29 +60,19 @@ pub(crate) struct CaseGroup<'a> {
 }
 
 impl CaseGroup<'_> {
-    /// `forward · batch=1` with only the parameters in `varying` (see [`varying_params`]).
-    pub fn short_label(&self, varying: &BTreeMap<&str, BTreeSet<&str>>) -> String {
-        let shown = self.params.iter().filter(|(k, _)| {
-            varying
-                .get(self.scenario)
-                .is_some_and(|v| v.contains(k.as_str()))
-        });
-        let params = params_label(shown);
-        if params.is_empty() {
-            self.scenario.to_string()
-        } else {
-            format!("{} · {params}", self.scenario)
-        }
+    /// `forward · seq_len=8`: the scenario and the parameters that tell its cases apart
+    /// (see [`varying_params`]), without threads.
+    pub fn case_label(&self, varying: &Varying<'_>) -> String {
+        case_label(varying, self.scenario, self.params)
     }
 
-    /// `forward · batch=1, seq_len=8 · threads=1`.
-    pub fn label(&self) -> String {
-        let mut parts = vec![self.scenario.to_string()];
-        if !self.params.is_empty() {
-            parts.push(params_label(self.params));
-        }
-        parts.push(format!("threads={}", threads_label(self.threads)));
-        parts.join(" · ")
+    /// `forward · seq_len=8 · threads=1`.
+    pub fn label(&self, varying: &Varying<'_>) -> String {
+        format!(
+            "{} · threads={}",
+            self.case_label(varying),
+            threads_label(self.threads)
+        )
     }
 
     /// The case id without its subject: `forward/batch=1,seq_len=8/threads=1`.
@@ -213,9 +203,37 @@ pub(crate) fn speed_ups_all<'a>(groups: &[CaseGroup<'a>], focus: &str) -> Vec<Ve
     done.into_iter().map(|(_, s)| s).collect()
 }
 
+/// Per scenario, the parameters whose value differs between its cases.
+pub(crate) type Varying<'a> = BTreeMap<&'a str, BTreeSet<&'a str>>;
+
+/// `forward · seq_len=8`: a scenario and those of its parameters that vary (see
+/// [`varying_params`]).
+pub(crate) fn case_label(
+    varying: &Varying<'_>,
+    scenario: &str,
+    params: &BTreeMap<String, Value>,
+) -> String {
+    let shown = shown_params(varying, scenario, params);
+    if shown.is_empty() {
+        scenario.to_string()
+    } else {
+        format!("{scenario} · {shown}")
+    }
+}
+
+/// `batch=1, seq_len=8` for those of `params` that vary in `scenario`.
+fn shown_params<'a>(
+    varying: &Varying<'_>,
+    scenario: &str,
+    params: impl IntoIterator<Item = (&'a String, &'a Value)>,
+) -> String {
+    let varies = |k: &str| varying.get(scenario).is_some_and(|v| v.contains(k));
+    params_label(params.into_iter().filter(|(k, _)| varies(k)))
+}
+
 /// The parameters that tell a scenario's cases apart (those whose value is not the same in
 /// all of them), so labels can leave out what every case shares (`mode=forward`).
-pub(crate) fn varying_params(results: &RunResults) -> BTreeMap<&str, BTreeSet<&str>> {
+pub(crate) fn varying_params(results: &RunResults) -> Varying<'_> {
     let mut keys: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for c in &results.cases {
         let scenario = keys.entry(c.scenario.as_str()).or_default();
@@ -286,10 +304,15 @@ pub(crate) struct Crossover<'a> {
 
 impl<'a> Sweep<'a> {
     /// `forward: seq_len · batch=1 · threads=1`.
-    pub fn label(&self) -> String {
+    pub fn label(&self, varying: &Varying<'_>) -> String {
         let mut parts = vec![format!("{}: {}", self.scenario, self.param)];
-        if !self.fixed.is_empty() {
-            parts.push(params_label(self.fixed.iter().map(|(k, v)| (*k, *v))));
+        let fixed = shown_params(
+            varying,
+            self.scenario,
+            self.fixed.iter().map(|(k, v)| (*k, *v)),
+        );
+        if !fixed.is_empty() {
+            parts.push(fixed);
         }
         parts.push(format!("threads={}", threads_label(self.threads)));
         parts.join(" · ")
@@ -442,11 +465,10 @@ mod tests {
         assert_eq!(varying["forward"], BTreeSet::from(["seq_len"]));
         assert!(varying["pipeline"].is_empty());
         let groups = case_groups(&results);
-        assert_eq!(groups[0].short_label(&varying), "forward · seq_len=8");
-        assert_eq!(
-            groups[0].label(),
-            "forward · batch=1, seq_len=8 · threads=1"
-        );
+        assert_eq!(groups[0].case_label(&varying), "forward · seq_len=8");
+        assert_eq!(groups[0].label(&varying), "forward · seq_len=8 · threads=1");
+        let sweeps = sweeps(&results);
+        assert_eq!(sweeps[0].label(&varying), "forward: seq_len · threads=1");
     }
 
     #[test]

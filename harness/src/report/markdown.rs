@@ -13,7 +13,7 @@ use crate::results::{CaseResult, CaseSummary, RunResults, Status, Warmup};
 use crate::system::SystemInfo;
 
 use super::format::{self, duration};
-use super::groups::{self, params_label, threads_label};
+use super::groups::{self, Varying, threads_label};
 use super::plots;
 use super::summary::{self, Summary};
 
@@ -187,6 +187,7 @@ impl Context {
             .iter()
             .find_map(|c| c.summary.as_ref().map(|s| s.confidence))
             .unwrap_or(stats::Options::default().confidence);
+        let varying = groups::varying_params(r);
         let finished = r.finished_at.clone();
         let duration = finished
             .as_deref()
@@ -229,14 +230,17 @@ impl Context {
                     },
                 })
                 .collect(),
-            results: in_group_order(r).into_iter().map(result_row).collect(),
+            results: in_group_order(r)
+                .into_iter()
+                .map(|c| result_row(c, &varying))
+                .collect(),
             correctness: in_group_order(r)
                 .into_iter()
-                .filter_map(correctness_row)
+                .filter_map(|c| correctness_row(c, &varying))
                 .collect(),
             accuracy: in_group_order(r)
                 .into_iter()
-                .filter_map(accuracy_row)
+                .filter_map(|c| accuracy_row(c, &varying))
                 .collect(),
             problems: r
                 .cases
@@ -310,15 +314,6 @@ fn os_text(s: &SystemInfo) -> Option<String> {
         (Some(n), Some(v)) => Some(format!("{n} {v}")),
         (Some(n), None) => Some(n.clone()),
         _ => s.os_long_version.clone(),
-    }
-}
-
-/// The case as its group reads, without subject and threads: `forward · batch=1, seq_len=8`.
-fn case_label(c: &CaseResult) -> String {
-    if c.params.is_empty() {
-        c.scenario.clone()
-    } else {
-        format!("{} · {}", c.scenario, params_label(&c.params))
     }
 }
 
@@ -443,11 +438,11 @@ fn percentile_text(value: Option<f64>, p: f64, s: &CaseSummary) -> String {
     }
 }
 
-fn result_row(c: &CaseResult) -> ResultRow {
+fn result_row(c: &CaseResult, varying: &Varying<'_>) -> ResultRow {
     let s = c.summary.as_ref();
     let or_none = |v: Option<String>| v.unwrap_or_else(|| NONE.into());
     ResultRow {
-        case: case_label(c),
+        case: groups::case_label(varying, &c.scenario, &c.params),
         subject: c.subject.clone(),
         threads: threads_text(c),
         status: c.status.as_str().into(),
@@ -474,11 +469,11 @@ fn threads_text(c: &CaseResult) -> String {
     }
 }
 
-fn correctness_row(c: &CaseResult) -> Option<CorrectnessRow> {
+fn correctness_row(c: &CaseResult, varying: &Varying<'_>) -> Option<CorrectnessRow> {
     let p = c.parity.as_ref()?;
     let pass = p.mismatches == 0 && c.status != Status::Invalid;
     Some(CorrectnessRow {
-        case: case_label(c),
+        case: groups::case_label(varying, &c.scenario, &c.params),
         subject: c.subject.clone(),
         max_abs: format::sci(p.max_abs_err),
         max_rel: format::sci(p.max_rel_err),
@@ -492,7 +487,7 @@ fn correctness_row(c: &CaseResult) -> Option<CorrectnessRow> {
     })
 }
 
-fn accuracy_row(c: &CaseResult) -> Option<AccuracyRow> {
+fn accuracy_row(c: &CaseResult, varying: &Varying<'_>) -> Option<AccuracyRow> {
     let a = c.accuracy.as_ref()?;
     let share = |n: u64| {
         format!(
@@ -502,7 +497,7 @@ fn accuracy_row(c: &CaseResult) -> Option<AccuracyRow> {
         )
     };
     Some(AccuracyRow {
-        case: case_label(c),
+        case: groups::case_label(varying, &c.scenario, &c.params),
         subject: c.subject.clone(),
         weights: if c.real_weights { "real" } else { "synthetic" }.into(),
         accuracy: if c.real_weights {
@@ -843,7 +838,7 @@ mod tests {
         let s = results.cases[0].summary.as_ref().unwrap();
         let row = md
             .lines()
-            .find(|l| l.starts_with("| forward · batch=1, seq_len=8 | engine-cpu | 1 | ok |"))
+            .find(|l| l.starts_with("| forward · seq_len=8 | engine-cpu | 1 | ok |"))
             .expect("engine-cpu row");
         assert!(
             row.contains(&format::duration_ci(s.median_s, s.ci_low_s, s.ci_high_s)),
@@ -854,7 +849,7 @@ mod tests {
         assert!(row.contains(&duration(s.p95_s.unwrap())), "{row}");
         let torch = md
             .lines()
-            .find(|l| l.starts_with("| forward · batch=1, seq_len=8 | torch |"))
+            .find(|l| l.starts_with("| forward · seq_len=8 | torch |"))
             .unwrap();
         assert!(torch.contains("n/a (needs 72 samples)"), "{torch}");
         // GFLOP/s only where FLOPs are known; load and first run are medians over rounds.
@@ -878,7 +873,7 @@ mod tests {
     #[test]
     fn correctness_problems_and_detail() {
         let md = report();
-        assert!(md.contains("| forward · batch=1, seq_len=8 | candle | 2.1e-1 | 9.0e-1 | 17 | atol 1.0e-4, rtol 1.0e-3 | **FAIL** |"), "{md}");
+        assert!(md.contains("| forward · seq_len=8 | candle | 2.1e-1 | 9.0e-1 | 17 | atol 1.0e-4, rtol 1.0e-3 | **FAIL** |"), "{md}");
         assert!(md.contains("| 2.4e-6 | 3.1e-5 | 0 | atol 1.0e-4, rtol 1.0e-3 | pass |"));
         // Reasons are table-safe: the pipe inside the reason is escaped.
         assert!(

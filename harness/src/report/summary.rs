@@ -43,6 +43,7 @@ pub(super) struct ScalingNote {
 }
 
 pub(super) fn summary(r: &RunResults) -> Summary {
+    let varying = groups::varying_params(r);
     let focus = groups::focus_subject(r);
     let groups: Vec<_> = groups::case_groups(r)
         .into_iter()
@@ -63,7 +64,6 @@ pub(super) fn summary(r: &RunResults) -> Summary {
         Some(focus) => groups::speed_ups_all(&groups, focus),
         None => groups.iter().map(|_| Vec::new()).collect(),
     };
-    let varying = groups::varying_params(r);
     let rows = groups
         .iter()
         .zip(&speed_ups)
@@ -71,7 +71,7 @@ pub(super) fn summary(r: &RunResults) -> Summary {
             let case_of = |subject: &str| g.cases.iter().copied().find(|c| c.subject == subject);
             let focus_case = focus.and_then(case_of);
             SummaryRow {
-                case: g.short_label(&varying),
+                case: g.case_label(&varying),
                 threads: threads_label(g.threads),
                 fastest: groups::fastest(g).map_or("no valid result".into(), |c| {
                     format!("{} ({})", c.subject, median_text(c))
@@ -91,7 +91,7 @@ pub(super) fn summary(r: &RunResults) -> Summary {
         focus: focus.map(str::to_string),
         baselines,
         rows,
-        scaling: scaling(r),
+        scaling: scaling(r, &varying),
     }
 }
 
@@ -126,7 +126,7 @@ fn speed_up_cell(
     }
 }
 
-fn scaling(r: &RunResults) -> Vec<ScalingNote> {
+fn scaling(r: &RunResults, varying: &groups::Varying<'_>) -> Vec<ScalingNote> {
     groups::sweeps(r)
         .iter()
         .map(|s| {
@@ -158,7 +158,7 @@ fn scaling(r: &RunResults) -> Vec<ScalingNote> {
                 })
                 .collect();
             ScalingNote {
-                label: s.label(),
+                label: s.label(varying),
                 fastest,
                 crossovers,
             }

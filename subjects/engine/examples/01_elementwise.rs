@@ -6,23 +6,14 @@
 //!
 //!     cargo run -p engine --example 01_elementwise
 
+mod common;
+
 use std::process::ExitCode;
 
-use engine::ops::Op;
-use engine::{CompileOptions, DType, Data, Graph, Parity, Tensor, dims, reference};
+use engine::{DType, Graph, Tensor, dims};
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!("verification FAILED");
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run())
 }
 
 fn run() -> engine::Result<bool> {
@@ -36,71 +27,10 @@ fn run() -> engine::Result<bool> {
     let y = g.add(y, one)?;
     let y = g.relu(y)?;
     g.output(y);
-    print_nodes(&g);
+    common::print_indented(&g.to_string());
 
-    println!("2. compile for the CPU (1 thread)");
-    let mut exe = engine::compile(
-        &g,
-        &CompileOptions {
-            threads: 1,
-            ..Default::default()
-        },
-    )?;
-    print!("{}", indent(&exe.report().to_string()));
-    println!("   compiled graph:");
-    print_nodes(exe.graph());
-
-    println!("3. execute");
     let inputs = [Tensor::from_f32(&[4], vec![1., -2., 3., -4.])?];
-    println!("   {:<31} = {:?}", "x", inputs[0].as_f32()?);
-    let by_reference = reference::run(&g, &inputs)?;
-    let by_compiled = exe.run(&inputs)?;
-    // The reference also runs the compiled graph, fused nodes and all.
-    let by_reference_compiled = reference::run(exe.graph(), &inputs)?;
-    let results = [
-        ("reference", by_reference),
-        ("compiled", by_compiled),
-        ("reference on the compiled graph", by_reference_compiled),
-    ];
-    for (who, out) in &results {
-        println!("   {who:<31} = {:?}", out[0].as_f32()?);
-    }
-
-    println!("4. verify against relu(x * 2 + 1) worked out by hand");
-    let expected = [Tensor::from_f32(&[4], vec![3., 0., 7., 0.])?];
-    println!("   {:<31} = {:?}", "expected", expected[0].as_f32()?);
-    let mut ok = true;
-    for (who, actual) in &results {
-        let parity = Parity::of(actual, &expected, 1e-6, 1e-6)?;
-        let verdict = if parity.ok() { "ok" } else { "MISMATCH" };
-        println!(
-            "   {who:<31} : {verdict} (max abs err {:e})",
-            parity.max_abs_err
-        );
-        ok &= parity.ok();
-    }
-    Ok(ok)
-}
-
-fn print_nodes(g: &Graph) {
-    for (i, node) in g.nodes().iter().enumerate() {
-        let args: Vec<String> = node.inputs.iter().map(|v| format!("%{}", v.0)).collect();
-        let op = match &node.op {
-            Op::Input { name } => format!("input `{name}`"),
-            Op::Constant(t) => match t.data() {
-                Data::F32(v) if v.len() <= 8 => format!("constant {v:?}"),
-                Data::I64(v) if v.len() <= 8 => format!("constant {v:?}"),
-                _ => "constant".to_string(),
-            },
-            op => format!("{}({})", op.name(), args.join(", ")),
-        };
-        let ty = format!("{} {}", node.dtype, node.shape);
-        println!("   %{i:<2} {ty:<18} = {op}");
-    }
-    let outs: Vec<String> = g.outputs().iter().map(|v| format!("%{}", v.0)).collect();
-    println!("   outputs: {}", outs.join(", "));
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("   {l}\n")).collect()
+    // relu(x * 2 + 1).
+    let expected = Tensor::from_f32(&[4], vec![3., 0., 7., 0.])?;
+    common::compile_run_verify(&g, &inputs, expected, 1e-6)
 }

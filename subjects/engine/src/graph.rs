@@ -32,6 +32,29 @@ pub struct Graph {
     outputs: Vec<Value>,
 }
 
+/// The textual form of a graph: one line per node, `%3 f32 [batch, 2] = matmul(%1, %2)`,
+/// small constants with their values, then the outputs.
+impl std::fmt::Display for Graph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, node) in self.nodes.iter().enumerate() {
+            let args: Vec<String> = node.inputs.iter().map(|v| format!("%{}", v.0)).collect();
+            let op = match &node.op {
+                Op::Input { name } => format!("input `{name}`"),
+                Op::Constant(t) => match t.data() {
+                    crate::Data::F32(v) if v.len() <= 8 => format!("constant {v:?}"),
+                    crate::Data::I64(v) if v.len() <= 8 => format!("constant {v:?}"),
+                    _ => "constant".to_string(),
+                },
+                op => format!("{}({})", op.name(), args.join(", ")),
+            };
+            let ty = format!("{} {}", node.dtype, node.shape);
+            writeln!(f, "%{i:<2} {ty:<18} = {op}")?;
+        }
+        let outs: Vec<String> = self.outputs.iter().map(|v| format!("%{}", v.0)).collect();
+        write!(f, "outputs: {}", outs.join(", "))
+    }
+}
+
 impl Graph {
     pub fn new(name: impl Into<String>) -> Self {
         Graph {
@@ -444,5 +467,32 @@ impl Graph {
                 n.op.flops(&ins, &shapes[i])
             })
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_lists_nodes_constants_and_outputs() {
+        let mut g = Graph::new("relu_affine");
+        let x = g.input("x", DType::F32, crate::dims!["n"]).unwrap();
+        let two = g.scalar(2.0);
+        let y = g.mul(x, two).unwrap();
+        let y = g.relu(y).unwrap();
+        g.output(y);
+        let text = g.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(
+            lines[0].starts_with("%0 ") && lines[0].ends_with("= input `x`"),
+            "{text}"
+        );
+        assert!(lines[0].contains("f32"), "{text}");
+        assert!(lines[1].ends_with("= constant [2.0]"), "{text}");
+        assert!(lines[2].ends_with("= mul(%0, %1)"), "{text}");
+        assert!(lines[3].ends_with("= relu(%2)"), "{text}");
+        assert_eq!(lines[4], "outputs: %3");
     }
 }

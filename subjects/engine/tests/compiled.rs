@@ -2,6 +2,9 @@
 //! fused against unfused, one thread against two, plus checks that fusion and memory
 //! planning really happened.
 
+mod common;
+
+use common::{ATOL, RTOL, check, random, static_dims};
 use engine::nn::Linear;
 use engine::ops::{BinaryOp, Op, ReduceOp, UnaryOp};
 use engine::{CompileOptions, DType, Graph, Parity, Tensor, compile, cpu_isa, dims, reference};
@@ -9,40 +12,8 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const ATOL: f64 = 1e-5;
-const RTOL: f64 = 1e-4;
 /// Sizes that catch remainder loops, tiles and register blocks that do not divide evenly.
 const SIZES: [usize; 6] = [1, 2, 3, 7, 50, 257];
-
-fn random(rng: &mut ChaCha8Rng, dims: &[usize], (lo, hi): (f64, f64)) -> Tensor {
-    let n: usize = dims.iter().product();
-    let v = (0..n).map(|_| rng.random_range(lo..hi) as f32).collect();
-    Tensor::from_f32(dims, v).unwrap()
-}
-
-fn static_dims(d: &[usize]) -> Vec<engine::Dim> {
-    d.iter().map(|&n| n.into()).collect()
-}
-
-/// Every compile configuration agrees with the reference within tolerance.
-fn check(g: &Graph, inputs: &[Tensor]) -> Result<(), TestCaseError> {
-    let want = reference::run(g, inputs).unwrap();
-    for fuse in [true, false] {
-        for threads in [1, 2] {
-            let mut exe = compile(g, &CompileOptions { threads, fuse }).unwrap();
-            let got = exe.run(inputs).unwrap();
-            let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
-            prop_assert!(
-                p.ok(),
-                "fuse {fuse}, {threads} threads: {p:?}\n{}",
-                exe.report()
-            );
-            // A second run reuses the plan and the arena: same answer.
-            prop_assert_eq!(exe.run(inputs).unwrap(), got);
-        }
-    }
-    Ok(())
-}
 
 /// A shape of rank 0..=3 from `SIZES`, at most 70k elements.
 fn shape() -> impl Strategy<Value = Vec<usize>> {
@@ -389,14 +360,7 @@ fn one_and_two_threads_give_identical_bits() {
         exe.run(std::slice::from_ref(&x)).unwrap()
     };
     assert_eq!(run(1), run(2));
-    let mut exe = compile(
-        &g,
-        &CompileOptions {
-            threads: 0,
-            fuse: true,
-        },
-    )
-    .unwrap();
+    let mut exe = common::compiled(&g, 0, true);
     assert!(exe.report().threads >= 1);
     assert_eq!(exe.run(std::slice::from_ref(&x)).unwrap(), run(1));
 }
@@ -427,22 +391,8 @@ fn parallel_paths_match_the_reference_and_one_thread() {
         .map(|_| random(&mut rng, &[h, s, d], (-1.0, 1.0)))
         .collect();
     let want = reference::run(&g, &xs).unwrap();
-    let mut one = compile(
-        &g,
-        &CompileOptions {
-            threads: 1,
-            fuse: true,
-        },
-    )
-    .unwrap();
-    let mut two = compile(
-        &g,
-        &CompileOptions {
-            threads: 2,
-            fuse: true,
-        },
-    )
-    .unwrap();
+    let mut one = common::compiled(&g, 1, true);
+    let mut two = common::compiled(&g, 2, true);
     let got = two.run(&xs).unwrap();
     assert!(Parity::of(&got, &want, ATOL, RTOL).unwrap().ok());
     assert_eq!(got, one.run(&xs).unwrap());
@@ -458,14 +408,7 @@ fn memory_plan_reuses_space_and_replans_per_binding() {
         y = g.tanh(y).unwrap();
     }
     g.output(y);
-    let mut exe = compile(
-        &g,
-        &CompileOptions {
-            threads: 1,
-            fuse: false,
-        },
-    )
-    .unwrap();
+    let mut exe = common::compiled(&g, 1, false);
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     for n in [100, 3, 100, 1000] {
         let xs = random(&mut rng, &[n, 64], (-2.0, 2.0));

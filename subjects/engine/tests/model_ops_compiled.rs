@@ -321,22 +321,8 @@ fn parallel_paths_match_the_reference_and_one_thread() {
     for (g, x) in cases {
         let inputs = [x];
         let want = reference::run(&g, &inputs).unwrap();
-        let mut one = compile(
-            &g,
-            &CompileOptions {
-                threads: 1,
-                fuse: true,
-            },
-        )
-        .unwrap();
-        let mut two = compile(
-            &g,
-            &CompileOptions {
-                threads: 2,
-                fuse: true,
-            },
-        )
-        .unwrap();
+        let mut one = common::compiled(&g, 1, true);
+        let mut two = common::compiled(&g, 2, true);
         let got = two.run(&inputs).unwrap();
         let p = engine::Parity::of(&got, &want, common::ATOL, common::RTOL).unwrap();
         assert!(p.ok(), "{}: {p:?}", g.name());

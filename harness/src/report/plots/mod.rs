@@ -61,6 +61,7 @@ pub fn plan(results: &RunResults) -> Vec<PlotSpec> {
 
 fn planned(results: &RunResults) -> Vec<(PlotSpec, Source<'_>)> {
     let mut out: Vec<(PlotSpec, Source<'_>)> = Vec::new();
+    let varying = groups::varying_params(results);
     if let Some(focus) = groups::focus_subject(results)
         && groups::case_groups(results)
             .iter()
@@ -77,7 +78,7 @@ fn planned(results: &RunResults) -> Vec<(PlotSpec, Source<'_>)> {
         if group.cases.iter().any(|c| latency::is_plotted(c)) {
             let spec = PlotSpec {
                 stem: format!("latency_{}", file_stem(&group.key())),
-                title: format!("Latency: {}", group.label()),
+                title: format!("Latency: {}", group.label(&varying)),
                 kind: PlotKind::Latency,
             };
             out.push((spec, Source::Latency(group)));
@@ -86,7 +87,7 @@ fn planned(results: &RunResults) -> Vec<(PlotSpec, Source<'_>)> {
     for sweep in groups::sweeps(results) {
         let spec = PlotSpec {
             stem: format!("scaling_{}", file_stem(&sweep.key())),
-            title: format!("Scaling: {}", sweep.label()),
+            title: format!("Scaling: {}", sweep.label(&varying)),
             kind: PlotKind::Scaling,
         };
         out.push((spec, Source::Scaling(sweep)));
@@ -228,6 +229,25 @@ pub(crate) fn register_fonts() {
     });
 }
 
+/// Draws a chart's series labels (those given with `.label(..)`) in the common style.
+pub(super) fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB: DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(12)
+        .label_font((FONT_FAMILY, 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
+}
+
 /// The font family every chart uses.
 pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
@@ -300,10 +320,7 @@ mod tests {
             "Speed-up of engine-cpu over each other subject"
         );
         assert_eq!(plan[5].kind, PlotKind::Scaling);
-        assert_eq!(
-            plan[5].title,
-            "Scaling: forward: seq_len · batch=1 · threads=1"
-        );
+        assert_eq!(plan[5].title, "Scaling: forward: seq_len · threads=1");
     }
 
     #[test]

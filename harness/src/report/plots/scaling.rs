@@ -15,7 +15,7 @@ use crate::report::format;
 use crate::report::groups::{self, Sweep};
 
 use super::axis::Axis;
-use super::{FONT_FAMILY, Palette, impl_chart};
+use super::{FONT_FAMILY, Palette, draw_legend, impl_chart};
 
 /// One point of a line: x, value, and its interval.
 #[derive(Clone, Copy)]
@@ -261,14 +261,7 @@ impl ScalingChart {
         }
 
         if legend && !self.lines.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .margin(12)
-                .label_font((FONT_FAMILY, 15))
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(180, 180, 180))
-                .draw()?;
+            draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use crate::report::groups::{self, CaseGroup};
 use crate::results::RunResults;
 
 use super::axis::Axis;
-use super::{FONT_FAMILY, Palette, impl_chart};
+use super::{FONT_FAMILY, Palette, draw_legend, impl_chart};
 
 /// Whether a group gives the chart a row: the focus subject and another are both ranked.
 pub(super) fn has_row(group: &CaseGroup<'_>, focus: &str) -> bool {
@@ -89,11 +89,7 @@ impl SpeedUpChart {
                 });
             }
             rows.push(Row {
-                label: format!(
-                    "{} · threads={}",
-                    group.short_label(&varying),
-                    groups::threads_label(group.threads)
-                ),
+                label: group.label(&varying),
                 marks,
             });
         }
@@ -216,14 +212,7 @@ impl SpeedUpChart {
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, color.filled()));
         }
         if !self.subjects.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .margin(12)
-                .label_font((FONT_FAMILY, 15))
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(180, 180, 180))
-                .draw()?;
+            draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     }

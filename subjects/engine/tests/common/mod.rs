@@ -52,6 +52,11 @@ pub fn check(g: &Graph, inputs: &[Tensor]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// `g` compiled with `threads` threads, fused or not.
+pub fn compiled(g: &Graph, threads: usize, fuse: bool) -> engine::Executable {
+    compile(g, &CompileOptions { threads, fuse }).unwrap()
+}
+
 /// The names of the computing nodes of a (compiled) graph, in order.
 pub fn compiled_ops(g: &Graph) -> Vec<&'static str> {
     g.nodes()

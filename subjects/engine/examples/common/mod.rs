@@ -1,0 +1,79 @@
+//! The learning-path examples' shared steps: compile a graph, run it on the reference
+//! interpreter and on the compiled executable, and check both against values worked out by
+//! hand.
+
+use std::process::ExitCode;
+
+use engine::{CompileOptions, Graph, Parity, Tensor, reference};
+
+/// Runs an example's `run`, exiting non-zero when verification fails or an error occurs.
+pub fn exit_code(outcome: engine::Result<bool>) -> ExitCode {
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("verification FAILED");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints `text` indented under a step heading.
+pub fn print_indented(text: &str) {
+    for line in text.lines() {
+        println!("   {line}");
+    }
+}
+
+/// Steps 2-4 of every example: compile `g` for one CPU thread, run it on `inputs` three ways
+/// (reference, compiled, reference on the compiled graph), and compare each with `expected`
+/// within `tol` (absolute and relative). Returns whether all three agree.
+pub fn compile_run_verify(
+    g: &Graph,
+    inputs: &[Tensor],
+    expected: Tensor,
+    tol: f64,
+) -> engine::Result<bool> {
+    println!("2. compile for the CPU (1 thread)");
+    let options = CompileOptions {
+        threads: 1,
+        ..Default::default()
+    };
+    let mut exe = engine::compile(g, &options)?;
+    print_indented(&exe.report().to_string());
+    println!("   compiled graph:");
+    print_indented(&exe.graph().to_string());
+
+    println!("3. execute");
+    println!("   {:<31} = {:?}", "x", inputs[0].as_f32()?);
+    let by_reference = reference::run(g, inputs)?;
+    let by_compiled = exe.run(inputs)?;
+    // The reference also runs the compiled graph, fused nodes and all.
+    let by_reference_compiled = reference::run(exe.graph(), inputs)?;
+    let results = [
+        ("reference", by_reference),
+        ("compiled", by_compiled),
+        ("reference on the compiled graph", by_reference_compiled),
+    ];
+    for (who, out) in &results {
+        println!("   {who:<31} = {:?}", out[0].as_f32()?);
+    }
+
+    println!("4. verify against values worked out by hand");
+    println!("   {:<31} = {:?}", "expected", expected.as_f32()?);
+    let expected = [expected];
+    let mut ok = true;
+    for (who, actual) in &results {
+        let parity = Parity::of(actual, &expected, tol, tol)?;
+        let verdict = if parity.ok() { "ok" } else { "MISMATCH" };
+        println!(
+            "   {who:<31} : {verdict} (max abs err {:e})",
+            parity.max_abs_err
+        );
+        ok &= parity.ok();
+    }
+    Ok(ok)
+}
