@@ -9,7 +9,7 @@ use engine::nn::Linear;
 use engine::ops::{BinaryOp, Op, ReduceOp, UnaryOp};
 use engine::{CompileOptions, DType, Graph, Parity, Tensor, compile, cpu_isa, dims, reference};
 use proptest::prelude::*;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// Sizes that catch remainder loops, tiles and register blocks that do not divide evenly.
