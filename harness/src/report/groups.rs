@@ -361,6 +361,30 @@ impl<'a> Sweep<'a> {
             })
             .collect()
     }
+
+    /// The other subjects at `x` whose median's confidence interval overlaps that of the
+    /// fastest one (`fastest`): the samples do not tell them apart.
+    pub fn tied_at(&self, x: f64, fastest: &str) -> Vec<&'a str> {
+        let ci_at = |s: &Series<'a>| {
+            let (_, c) = s.points.iter().find(|p| p.0 == x)?;
+            let sum = c.summary.as_ref()?;
+            Some((sum.ci_low_s, sum.ci_high_s))
+        };
+        let Some((_, best_hi)) = self
+            .series
+            .iter()
+            .find(|s| s.subject == fastest)
+            .and_then(ci_at)
+        else {
+            return Vec::new();
+        };
+        self.series
+            .iter()
+            .filter(|s| s.subject != fastest)
+            .filter(|s| ci_at(s).is_some_and(|(lo, _)| lo <= best_hi))
+            .map(|s| s.subject)
+            .collect()
+    }
 }
 
 /// Every sweep in the run: for each scenario and each parameter that is numeric in all its

@@ -130,12 +130,18 @@ fn scaling(r: &RunResults, varying: &groups::Varying<'_>) -> Vec<ScalingNote> {
     groups::sweeps(r)
         .iter()
         .map(|s| {
-            // "engine-cpu at 8, 32; torch at 128": runs of the same winner.
+            // "engine-cpu at 8, 32 (≈ torch); torch at 128": runs of the same winner, each
+            // value naming the subjects whose median CI overlaps the winner's.
             let mut runs: Vec<(&str, Vec<String>)> = Vec::new();
             for (x, subject) in s.fastest_at() {
+                let tied = s.tied_at(x, subject);
+                let mut text = format::param_value(x);
+                if !tied.is_empty() {
+                    text.push_str(&format!(" (≈ {})", tied.join(", ")));
+                }
                 match runs.last_mut() {
-                    Some((last, xs)) if *last == subject => xs.push(format::param_value(x)),
-                    _ => runs.push((subject, vec![format::param_value(x)])),
+                    Some((last, xs)) if *last == subject => xs.push(text),
+                    _ => runs.push((subject, vec![text])),
                 }
             }
             let fastest = runs
@@ -220,6 +226,19 @@ mod tests {
         let s = summary(&results);
         let row = &s.rows[0];
         assert!(row.speed_ups[0].ends_with(", n.s."), "{:?}", row.speed_ups);
+    }
+
+    #[test]
+    fn scaling_notes_name_subjects_the_samples_cannot_tell_apart() {
+        let mut results = testdata::run();
+        // torch at seq_len 32 measured exactly like engine-cpu: a tie.
+        results.cases[3].samples_s = results.cases[2].samples_s.clone();
+        results.cases[3].summary = results.cases[2].summary.clone();
+        let md = markdown::render(&results).unwrap();
+        assert!(
+            md.contains("fastest: engine-cpu at 8, 32 (≈ torch); torch at 128"),
+            "{md}"
+        );
     }
 
     #[test]
