@@ -166,6 +166,33 @@ pub(crate) fn speed_ups<'a>(group: &CaseGroup<'a>, focus: &str) -> Vec<SpeedUp<'
         .collect()
 }
 
+/// The focus subject's speed-ups in every case group of a run, computed once per report so
+/// the summary table and the speed-up chart show the same numbers without bootstrapping
+/// twice.
+pub(crate) struct SpeedUps<'a> {
+    pub focus: Option<&'a str>,
+    /// Every case group of the run, in order.
+    pub groups: Vec<CaseGroup<'a>>,
+    /// Per group (same index), the focus subject's speed-ups over the others.
+    pub per_group: Vec<Vec<SpeedUp<'a>>>,
+}
+
+impl<'a> SpeedUps<'a> {
+    pub fn of(results: &'a RunResults) -> SpeedUps<'a> {
+        let focus = focus_subject(results);
+        let groups = case_groups(results);
+        let per_group = match focus {
+            Some(focus) => speed_ups_all(&groups, focus),
+            None => groups.iter().map(|_| Vec::new()).collect(),
+        };
+        SpeedUps {
+            focus,
+            groups,
+            per_group,
+        }
+    }
+}
+
 /// [`speed_ups`] for every group of the run, the groups spread over the available cores
 /// (each ratio is a 10 000-resample bootstrap: the slowest part of rendering a report).
 pub(crate) fn speed_ups_all<'a>(groups: &[CaseGroup<'a>], focus: &str) -> Vec<Vec<SpeedUp<'a>>> {

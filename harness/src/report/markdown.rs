@@ -13,7 +13,7 @@ use crate::results::{CaseResult, CaseSummary, RunResults, Status, Warmup};
 use crate::system::SystemInfo;
 
 use super::format::{self, duration};
-use super::groups::{self, Varying, threads_label};
+use super::groups::{self, SpeedUps, Varying, threads_label};
 use super::plots;
 use super::summary::{self, Summary};
 
@@ -22,6 +22,14 @@ const TEMPLATE: &str = include_str!("../../../reports/templates/report.md.j2");
 
 /// Renders `report.md` for `results`.
 pub fn render(results: &RunResults) -> anyhow::Result<String> {
+    render_with(results, &SpeedUps::of(results))
+}
+
+/// [`render`] with the run's speed-ups already computed (see [`super::render_all`]).
+pub(super) fn render_with(
+    results: &RunResults,
+    speed_ups: &SpeedUps<'_>,
+) -> anyhow::Result<String> {
     let mut env = Environment::new();
     env.set_syntax(
         SyntaxConfig::builder()
@@ -35,7 +43,7 @@ pub fn render(results: &RunResults) -> anyhow::Result<String> {
     env.add_template(TEMPLATE_NAME, TEMPLATE)?;
     let text = env
         .get_template(TEMPLATE_NAME)?
-        .render(minijinja::value::Serde(Context::new(results)))?;
+        .render(minijinja::value::Serde(Context::new(results, speed_ups)))?;
     Ok(text)
 }
 
@@ -181,7 +189,7 @@ impl From<plots::PlotSpec> for PlotLink {
 }
 
 impl Context {
-    fn new(r: &RunResults) -> Context {
+    fn new(r: &RunResults, speed_ups: &SpeedUps<'_>) -> Context {
         let confidence = r
             .cases
             .iter()
@@ -209,7 +217,7 @@ impl Context {
                 "{}%",
                 format::sig3(confidence * 100.0).trim_end_matches(".0")
             ),
-            summary: summary::summary(r),
+            summary: summary::summary(r, speed_ups),
             speedup_plot: plots::plan(r)
                 .into_iter()
                 .find(|p| p.kind == plots::PlotKind::SpeedUp)

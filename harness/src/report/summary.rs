@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::results::{CaseResult, RunResults, Status};
 
 use super::format::{self, duration};
-use super::groups::{self, SpeedUp, threads_label};
+use super::groups::{self, SpeedUp, SpeedUps, threads_label};
 
 /// Cell text for a missing number.
 const NONE: &str = "—";
@@ -42,13 +42,16 @@ pub(super) struct ScalingNote {
     pub crossovers: Vec<String>,
 }
 
-pub(super) fn summary(r: &RunResults) -> Summary {
+pub(super) fn summary(r: &RunResults, speed_ups: &SpeedUps<'_>) -> Summary {
     let varying = groups::varying_params(r);
-    let focus = groups::focus_subject(r);
-    let groups: Vec<_> = groups::case_groups(r)
-        .into_iter()
-        .filter(|g| g.cases.iter().any(|c| c.status != Status::Skipped))
-        .collect();
+    let focus = speed_ups.focus;
+    // Groups with something measured (or failed): a skipped-only group has nothing to say.
+    let (groups, speed_ups): (Vec<_>, Vec<_>) = speed_ups
+        .groups
+        .iter()
+        .zip(&speed_ups.per_group)
+        .filter(|(g, _)| g.cases.iter().any(|c| c.status != Status::Skipped))
+        .unzip();
     let baselines: Vec<String> = r
         .subjects
         .iter()
@@ -60,13 +63,9 @@ pub(super) fn summary(r: &RunResults) -> Summary {
                 .any(|g| g.cases.iter().any(|c| &c.subject == name))
         })
         .collect();
-    let speed_ups = match focus {
-        Some(focus) => groups::speed_ups_all(&groups, focus),
-        None => groups.iter().map(|_| Vec::new()).collect(),
-    };
     let rows = groups
         .iter()
-        .zip(&speed_ups)
+        .zip(speed_ups)
         .map(|(g, ups)| {
             let case_of = |subject: &str| g.cases.iter().copied().find(|c| c.subject == subject);
             let focus_case = focus.and_then(case_of);
@@ -223,7 +222,7 @@ mod tests {
         // Same samples for torch as for engine-cpu at seq_len 8: a ratio of 1, n.s.
         results.cases[1].samples_s = results.cases[0].samples_s.clone();
         results.cases[1].summary = results.cases[0].summary.clone();
-        let s = summary(&results);
+        let s = summary(&results, &SpeedUps::of(&results));
         let row = &s.rows[0];
         assert!(row.speed_ups[0].ends_with(", n.s."), "{:?}", row.speed_ups);
     }

@@ -107,6 +107,15 @@ fn planned(results: &RunResults) -> Vec<(PlotSpec, Source<'_>)> {
 
 /// Draws every chart of `results` into `dir` (created if needed); returns the files written.
 pub fn render(results: &RunResults, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    render_with(results, &groups::SpeedUps::of(results), dir)
+}
+
+/// [`render`] with the run's speed-ups already computed (see [`super::render_all`]).
+pub(super) fn render_with(
+    results: &RunResults,
+    speed_ups: &groups::SpeedUps<'_>,
+    dir: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     let planned = planned(results);
     if planned.is_empty() {
         return Ok(Vec::new());
@@ -120,6 +129,7 @@ pub fn render(results: &RunResults, dir: &Path) -> anyhow::Result<Vec<PathBuf>> 
             Source::SpeedUp { focus } => Box::new(speedup::SpeedUpChart::new(
                 &spec.title,
                 results,
+                speed_ups,
                 focus,
                 &palette,
             )),

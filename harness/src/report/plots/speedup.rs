@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::report::groups::{self, CaseGroup};
+use crate::report::groups::{self, CaseGroup, SpeedUps};
 use crate::results::RunResults;
 
 use super::axis::Axis;
@@ -61,15 +61,22 @@ impl SpeedUpChart {
         )
     }
 
-    pub fn new(title: &str, results: &RunResults, focus: &str, palette: &Palette) -> SpeedUpChart {
-        let groups: Vec<CaseGroup<'_>> = groups::case_groups(results)
-            .into_iter()
-            .filter(|g| has_row(g, focus))
-            .collect();
+    pub fn new(
+        title: &str,
+        results: &RunResults,
+        speed_ups: &SpeedUps<'_>,
+        focus: &str,
+        palette: &Palette,
+    ) -> SpeedUpChart {
         let varying = groups::varying_params(results);
         let mut subjects: Vec<(String, RGBColor)> = Vec::new();
         let mut rows = Vec::new();
-        for (group, ups) in groups.iter().zip(groups::speed_ups_all(&groups, focus)) {
+        let with_rows = speed_ups
+            .groups
+            .iter()
+            .zip(&speed_ups.per_group)
+            .filter(|(g, _)| has_row(g, focus));
+        for (group, ups) in with_rows {
             let mut marks = Vec::new();
             for up in ups {
                 let name = &up.baseline.subject;
@@ -80,7 +87,7 @@ impl SpeedUpChart {
                         subjects.len() - 1
                     }
                 };
-                let e = up.estimate;
+                let e = &up.estimate;
                 marks.push(Mark {
                     subject,
                     point: e.point,
