@@ -51,6 +51,11 @@ fn main() {
                 .map(|s| s.trim().to_string())
         })
         .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "unknown".into());
+        .unwrap_or_else(|| {
+            // Not there (yet): name the file, so this script runs again on every build
+            // until setup-baselines has put it there, rather than keeping "unknown".
+            println!("cargo:rerun-if-changed={}", version_py.display());
+            "unknown".into()
+        });
     println!("cargo:rustc-env=GRAPHBENCH_LIBTORCH_VERSION={version}");
 }
