@@ -5,23 +5,17 @@
 //! `cargo run -p engine --release --example distilbert_profile [seq] [threads] [runs] [batch]`
 //! (defaults 8, 1, 30, 1).
 
+mod timing;
+
 use std::time::{Duration, Instant};
+
+use timing::{arg, median};
 
 use engine::models::{DistilBert, DistilBertConfig};
 use engine::ops::Op;
 use engine::{CompileOptions, Tensor, compile};
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    let arg = |i: usize, default: usize| {
-        std::env::args()
-            .nth(i)
-            .map_or(default, |s| s.parse().expect("a number"))
-    };
     let (seq, threads, runs, batch) = (arg(1, 8), arg(2, 1), arg(3, 30), arg(4, 1));
     let model = DistilBert::synthetic(DistilBertConfig::sst2(), 0).unwrap();
     let options = CompileOptions {

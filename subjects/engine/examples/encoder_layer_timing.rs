@@ -5,7 +5,11 @@
 //! (defaults 128, 1, 30): batch 1, width 768, 12 heads, FFN 3072, post-norm, exact GELU,
 //! padding mask.
 
+mod timing;
+
 use std::time::Duration;
+
+use timing::{arg, median};
 
 use engine::{CompileOptions, DType, Graph, Tensor, Value, compile, dims};
 
@@ -77,17 +81,7 @@ fn encoder_layer() -> Graph {
     g
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    let arg = |i: usize, default: usize| {
-        std::env::args()
-            .nth(i)
-            .map_or(default, |s| s.parse().expect("a number"))
-    };
     let (seq, threads, runs) = (arg(1, 128), arg(2, 1), arg(3, 30));
 
     let g = encoder_layer();

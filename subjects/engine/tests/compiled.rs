@@ -349,14 +349,7 @@ fn one_and_two_threads_give_identical_bits() {
         (-2.0, 2.0),
     );
     let run = |threads| {
-        let mut exe = compile(
-            &g,
-            &CompileOptions {
-                threads,
-                fuse: true,
-            },
-        )
-        .unwrap();
+        let mut exe = common::compiled(&g, threads, true);
         exe.run(std::slice::from_ref(&x)).unwrap()
     };
     assert_eq!(run(1), run(2));

@@ -230,14 +230,7 @@ fn attention_block_gives_identical_bits_on_1_and_2_threads() {
     let mask = Tensor::from_f32(&[b, 1, 1, s], mask).unwrap();
     let inputs = [x, mask];
     let run = |threads| {
-        let mut exe = compile(
-            &g,
-            &CompileOptions {
-                threads,
-                fuse: true,
-            },
-        )
-        .unwrap();
+        let mut exe = common::compiled(&g, threads, true);
         exe.run(&inputs).unwrap()
     };
     let one = run(1);

@@ -2,22 +2,17 @@
 //! the reference interpreter: odd shapes, epilogues, batch dims, one and two threads, and
 //! one executable switching between the panel kernel and gemm as the row count changes.
 
-use engine::{CompileOptions, DType, Graph, Parity, Tensor, compile, dims, reference};
+mod common;
+
+use common::{ATOL, RTOL, compiled, static_dims};
+use engine::{DType, Graph, Parity, Tensor, dims, reference};
 use proptest::prelude::*;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-const ATOL: f64 = 1e-5;
-const RTOL: f64 = 1e-4;
-
+/// Values in [-1, 1).
 fn random(rng: &mut ChaCha8Rng, dims: &[usize]) -> Tensor {
-    let n: usize = dims.iter().product();
-    let v = (0..n).map(|_| rng.random_range(-1.0..1.0f32)).collect();
-    Tensor::from_f32(dims, v).unwrap()
-}
-
-fn static_dims(d: &[usize]) -> Vec<engine::Dim> {
-    d.iter().map(|&n| n.into()).collect()
+    common::random(rng, dims, (-1.0, 1.0))
 }
 
 /// `epilogue(x @ W)` with `x: [batch.., m, k]` and a constant weight, stored `[n, k]` and
@@ -54,7 +49,7 @@ fn check(g: &Graph, x: &Tensor) -> Result<(), TestCaseError> {
     let want = reference::run(g, std::slice::from_ref(x)).unwrap();
     for fuse in [true, false] {
         for threads in [1, 2] {
-            let mut exe = compile(g, &CompileOptions { threads, fuse }).unwrap();
+            let mut exe = compiled(g, threads, fuse);
             prop_assert_eq!(exe.report().panel_weights, 1, "{}", exe.report());
             let got = exe.run(std::slice::from_ref(x)).unwrap();
             let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
@@ -90,14 +85,7 @@ fn rows_switch_between_the_panel_kernel_and_gemm() {
     let (k, n) = (70, 100);
     let g = linear(&mut rng, dims!["batch", "rows", k], k, n, true, 1);
     for threads in [1, 2] {
-        let mut exe = compile(
-            &g,
-            &CompileOptions {
-                threads,
-                fuse: true,
-            },
-        )
-        .unwrap();
+        let mut exe = compiled(&g, threads, true);
         assert_eq!(exe.report().panel_weights, 1);
         for (batch, rows) in [
             (1, 3),
@@ -126,7 +114,7 @@ fn only_weight_only_constants_are_packed() {
     let x_dims = [4, 16];
     let run = |g: &Graph, x: &Tensor| {
         let want = reference::run(g, std::slice::from_ref(x)).unwrap();
-        let mut exe = compile(g, &CompileOptions::default()).unwrap();
+        let mut exe = compiled(g, 1, true);
         let got = exe.run(std::slice::from_ref(x)).unwrap();
         assert!(Parity::of(&got, &want, ATOL, RTOL).unwrap().ok());
         exe.report().panel_weights
@@ -184,14 +172,7 @@ fn broadcast_left_operands() {
         let x = random(&mut rng, &x_dims);
         let want = reference::run(&g, std::slice::from_ref(&x)).unwrap();
         for threads in [1, 2] {
-            let mut exe = compile(
-                &g,
-                &CompileOptions {
-                    threads,
-                    fuse: true,
-                },
-            )
-            .unwrap();
+            let mut exe = compiled(&g, threads, true);
             assert_eq!(exe.report().panel_weights, 1);
             let got = exe.run(std::slice::from_ref(&x)).unwrap();
             let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
