@@ -3,26 +3,7 @@
 //! is not used as the key, since it names only the swept parameters: a `--set` that changed
 //! a fixed parameter must not match.
 
-use serde_json::Value;
-
-use crate::results::CaseResult;
-
-/// A parameter value as a reader writes it: strings unquoted, numbers and booleans as is.
-pub fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Threads as asked for: `1`, `4`, or `all` (0).
-pub fn threads_text(threads: usize) -> String {
-    if threads == 0 {
-        "all".to_string()
-    } else {
-        threads.to_string()
-    }
-}
+use crate::results::{CaseResult, threads_text, value_text};
 
 fn params_text(case: &CaseResult) -> String {
     case.params

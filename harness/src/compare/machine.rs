@@ -74,7 +74,10 @@ pub fn comparability_key(run: &RunResults) -> Vec<KeyField> {
         if resolved == 0 {
             continue; // not run (skipped or pending): resolved to nothing yet
         }
-        let name = format!("threads={} resolves to", super::keys::threads_text(asked));
+        let name = format!(
+            "threads={} resolves to",
+            crate::results::threads_text(asked)
+        );
         key.push(field(&name, resolved.to_string()));
     }
     key

@@ -107,7 +107,7 @@ impl Synth {
         id.push(self.subject.clone());
         id.push(format!(
             "threads={}",
-            super::keys::threads_text(self.threads)
+            crate::results::threads_text(self.threads)
         ));
         let mut case = CaseResult {
             id: id.join("/"),

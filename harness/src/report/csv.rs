@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use crate::results::{CaseResult, RunResults};
 
-use super::groups::value_text;
+use crate::results::value_text;
 
 const FIXED: [&str; 8] = [
     "case_id",

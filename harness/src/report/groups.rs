@@ -15,19 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use stats::Estimate;
 
-use crate::results::{CaseResult, RunResults, Status};
+use crate::results::{CaseResult, RunResults, Status, threads_text, value_text};
 
 /// Whether a case takes part in rankings, speed-ups and scaling charts.
 pub(crate) fn is_ranked(case: &CaseResult) -> bool {
     case.status == Status::Ok && case.summary.is_some() && !case.samples_s.is_empty()
-}
-
-/// A parameter value as a reader writes it: strings unquoted, numbers and booleans as is.
-pub(crate) fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// `batch=1, seq_len=8` (empty without parameters).
@@ -39,15 +31,6 @@ pub(crate) fn params_label<'a>(
         .map(|(k, v)| format!("{k}={}", value_text(v)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Threads as asked for: `1`, `4`, or `all` (0).
-pub(crate) fn threads_label(threads: usize) -> String {
-    if threads == 0 {
-        "all".to_string()
-    } else {
-        threads.to_string()
-    }
 }
 
 /// All subjects measured on one scenario, parameter set and thread setting.
@@ -71,7 +54,7 @@ impl CaseGroup<'_> {
         format!(
             "{} · threads={}",
             self.case_label(varying),
-            threads_label(self.threads)
+            threads_text(self.threads)
         )
     }
 
@@ -86,7 +69,7 @@ impl CaseGroup<'_> {
         if !params.is_empty() {
             parts.push(params.join(","));
         }
-        parts.push(format!("threads={}", threads_label(self.threads)));
+        parts.push(format!("threads={}", threads_text(self.threads)));
         parts.join("/")
     }
 }
@@ -341,7 +324,7 @@ impl<'a> Sweep<'a> {
         if !fixed.is_empty() {
             parts.push(fixed);
         }
-        parts.push(format!("threads={}", threads_label(self.threads)));
+        parts.push(format!("threads={}", threads_text(self.threads)));
         parts.join(" · ")
     }
 
@@ -356,7 +339,7 @@ impl<'a> Sweep<'a> {
                 .collect();
             parts.push(fixed.join(","));
         }
-        parts.push(format!("threads={}", threads_label(self.threads)));
+        parts.push(format!("threads={}", threads_text(self.threads)));
         parts.join("/")
     }
 

@@ -9,11 +9,11 @@
 use minijinja::{Environment, syntax::SyntaxConfig};
 use serde::Serialize;
 
-use crate::results::{CaseResult, CaseSummary, RunResults, Status, Warmup};
+use crate::results::{CaseResult, CaseSummary, RunResults, Status, Warmup, threads_text};
 use crate::system::SystemInfo;
 
 use super::format::{self, duration};
-use super::groups::{self, SpeedUps, Varying, threads_label};
+use super::groups::{self, SpeedUps, Varying};
 use super::plots;
 use super::summary::{self, Summary};
 
@@ -452,7 +452,7 @@ fn result_row(c: &CaseResult, varying: &Varying<'_>) -> ResultRow {
     ResultRow {
         case: groups::case_label(varying, &c.scenario, &c.params),
         subject: c.subject.clone(),
-        threads: threads_text(c),
+        threads: threads_cell(c),
         status: c.status.as_str().into(),
         median: or_none(s.map(|s| format::duration_ci(s.median_s, s.ci_low_s, s.ci_high_s))),
         mean: or_none(s.map(|s| duration(s.mean_s))),
@@ -469,11 +469,11 @@ fn result_row(c: &CaseResult, varying: &Varying<'_>) -> ResultRow {
     }
 }
 
-fn threads_text(c: &CaseResult) -> String {
+fn threads_cell(c: &CaseResult) -> String {
     if c.threads == 0 && c.threads_resolved > 0 {
         format!("all ({})", c.threads_resolved)
     } else {
-        threads_label(c.threads)
+        threads_text(c.threads)
     }
 }
 

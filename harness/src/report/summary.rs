@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
-use crate::results::{CaseResult, RunResults, Status};
+use crate::results::{CaseResult, RunResults, Status, threads_text};
 
 use super::format::{self, duration};
-use super::groups::{self, SpeedUp, SpeedUps, threads_label};
+use super::groups::{self, SpeedUp, SpeedUps};
 
 /// Cell text for a missing number.
 const NONE: &str = "—";
@@ -71,7 +71,7 @@ pub(super) fn summary(r: &RunResults, speed_ups: &SpeedUps<'_>) -> Summary {
             let focus_case = focus.and_then(case_of);
             SummaryRow {
                 case: g.case_label(&varying),
-                threads: threads_label(g.threads),
+                threads: threads_text(g.threads),
                 fastest: groups::fastest(g).map_or("no valid result".into(), |c| {
                     format!("{} ({})", c.subject, median_text(c))
                 }),
