@@ -180,40 +180,43 @@ mod tests {
     fn speed_ups_of_the_focus_subject_with_cis() {
         let results = testdata::run();
         let md = markdown::render(&results).unwrap();
-        assert!(
-            md.contains("| Case | Threads | Fastest (median) | engine-cpu median | vs torch | vs candle | vs onnxruntime |"),
-            "{md}"
+        let row = |prefix: &str| {
+            md.lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no row {prefix}:\n{md}"))
+        };
+        // The cell the stats crate's ratio gives for engine-cpu (case a) against case b.
+        let cell = |a: usize, b: usize| {
+            let e = stats::ratio_of_medians(
+                &results.cases[a].samples_s,
+                &results.cases[b].samples_s,
+                &stats::Options::default(),
+            );
+            (format::ratio_ci(e.point, e.ci.lo, e.ci.hi), e)
+        };
+        row(
+            "| Case | Threads | Fastest (median) | engine-cpu median | vs torch | vs candle | vs onnxruntime |",
         );
-        let line = md
-            .lines()
-            .find(|l| l.starts_with("| forward · seq_len=8 | 1 |"))
-            .expect(&md);
-        // engine-cpu (6.1 ms) beats torch (11.2 ms); candle is invalid, so no ratio.
+        // seq_len 8: engine-cpu (6.1 ms) beats torch (11.2 ms); candle is invalid, so no ratio.
+        let line = row("| forward · seq_len=8 | 1 |");
         let engine = median_text(&results.cases[0]);
         assert!(
             line.contains(&format!("| engine-cpu ({engine}) | {engine} |")),
             "{line}"
         );
-        let a = &results.cases[0].samples_s;
-        let b = &results.cases[1].samples_s;
-        let est = stats::ratio_of_medians(a, b, &stats::Options::default());
+        let (text, est) = cell(0, 1);
         assert!(est.ci.lo > 1.0, "{est:?}");
-        let cell = format::ratio_ci(est.point, est.ci.lo, est.ci.hi);
-        assert!(line.contains(&format!("| {cell} | invalid |")), "{line}");
-        // At 128 torch is faster: a speed-up below 1.
-        let line_128 = md
-            .lines()
-            .find(|l| l.starts_with("| forward · seq_len=128 | 1 |"))
-            .unwrap();
-        assert!(line_128.contains("| torch (1"), "{line_128}");
-        assert!(line_128.contains(" | 0.9"), "{line_128}");
+        assert!(line.contains(&format!("| {text} | invalid |")), "{line}");
+        // seq_len 128: torch (118 ms) is faster than engine-cpu (131 ms): below 1.
+        let line = row("| forward · seq_len=128 | 1 |");
+        let (text, est) = cell(4, 5);
+        assert!(est.ci.hi < 1.0, "{est:?}");
+        assert!(line.contains("| torch (1"), "{line}");
+        assert!(line.contains(&format!("| {text} |")), "{line}");
         // The pipeline: torch failed, onnxruntime was skipped (its column shows it).
-        let pipeline = md
-            .lines()
-            .find(|l| l.starts_with("| pipeline | 1 |"))
-            .unwrap();
-        assert!(pipeline.contains("| engine-cpu (4."), "{pipeline}");
-        assert!(pipeline.ends_with("| failed | — | skipped |"), "{pipeline}");
+        let line = row("| pipeline | 1 |");
+        assert!(line.contains("| engine-cpu (4."), "{line}");
+        assert!(line.ends_with("| failed | — | skipped |"), "{line}");
     }
 
     #[test]

@@ -111,6 +111,17 @@ impl Axis {
         }
     }
 
+    /// The label of the category at `at` on a [`Axis::categories`] axis: `labels[i]` at
+    /// integer `i`, empty between categories and past the last.
+    pub fn category_label(labels: &[String], at: f64) -> String {
+        let i = at.round();
+        if (at - i).abs() < 1e-6 && i >= 0.0 {
+            labels.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+
     pub fn is_log(&self) -> bool {
         self.log
     }

@@ -143,14 +143,7 @@ impl LatencyChart {
             .y_label_area_size(96)
             .build_cartesian_2d(Axis::categories(n), y_axis)?;
         let labels: Vec<String> = self.strips.iter().map(|s| s.label.clone()).collect();
-        let x_label = move |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
+        let x_label = move |x: &f64| Axis::category_label(&labels, *x);
         chart
             .configure_mesh()
             .disable_x_mesh()

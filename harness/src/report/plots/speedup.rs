@@ -146,14 +146,7 @@ impl SpeedUpChart {
             .build_cartesian_2d(x_axis, Axis::categories(n + LEGEND_ROWS))?;
         // Row 0 at the top.
         let labels: Vec<String> = self.rows.iter().rev().map(|r| r.label.clone()).collect();
-        let y_label = move |y: &f64| {
-            let i = y.round();
-            if (y - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
+        let y_label = move |y: &f64| Axis::category_label(&labels, *y);
         chart
             .configure_mesh()
             .disable_y_mesh()
