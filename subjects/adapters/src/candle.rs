@@ -28,13 +28,13 @@
 //! installs candle's own rayon pool (sized from the same variable). The first `load` in a
 //! process fixes the count; a later one asking for another count is refused, not ignored.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result, anyhow, bail};
 use candle_core::{self as candle, Device, Tensor as CTensor};
-use engine::ops::{BinaryOp, ElementwiseProgram, Instr, Op, ReduceOp, UnaryOp};
-use engine::{Bindings, DType, Data, Graph, Shape, Tensor};
+use engine::lowering::{Lowering, Patterns};
+use engine::ops::{BinaryOp, Op, ReduceOp, UnaryOp};
+use engine::{Bindings, DType, Data, Graph, Shape, Tensor, broadcast_dims};
 
 use crate::{Availability, Session, Subject};
 
@@ -95,159 +95,105 @@ fn set_threads(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// One node of the graph as `run` executes it.
-struct Step {
-    node: usize,
-    kernel: Kernel,
-    inputs: Vec<usize>,
-    /// Values whose last reader this step is: dropped after it.
-    release: Vec<usize>,
-}
-
-/// What a step computes; mostly the engine op itself, plus the forms lowering chose.
+/// What a step computes beyond the node's own op.
 enum Kernel {
-    /// `x * mul + add` for a binary op with a scalar constant operand.
-    Affine { mul: f64, add: f64 },
+    /// `x * mul + add` for a binary op with a scalar constant operand; `x` is argument
+    /// `arg` of the node.
+    Affine { mul: f64, add: f64, arg: usize },
     /// The op as the graph states it.
-    Op(Op),
+    Op,
 }
 
 struct CandleSession {
-    graph: Graph,
+    lowering: Lowering,
     device: Device,
     /// Values fixed at load (constants and everything computed from constants alone).
-    fixed: Vec<(usize, CTensor)>,
-    steps: Vec<Step>,
+    fixed: Vec<Option<CTensor>>,
+    kernels: Vec<Kernel>,
 }
 
 impl CandleSession {
     fn lower(graph: &Graph, device: Device) -> Result<Self> {
-        let nodes = graph.nodes();
+        let mut lowering = Lowering::new(graph, Patterns::default())?;
+        let g = &lowering.graph;
         let no_bindings = Bindings::new();
-        let mut fixed: Vec<Option<CTensor>> = vec![None; nodes.len()];
-        let mut steps = Vec::new();
+        let mut fixed: Vec<Option<CTensor>> = vec![None; g.nodes().len()];
         device.with_context(|| -> Result<()> {
-            for (i, node) in nodes.iter().enumerate() {
-                let from_constants = !matches!(node.op, Op::Input { .. })
-                    && node.shape.is_static()
-                    && node.inputs.iter().all(|v| fixed[v.0].is_some());
+            for (i, node) in g.nodes().iter().enumerate() {
                 if let Op::Constant(t) = &node.op {
                     fixed[i] = Some(to_candle(t, &device)?);
-                } else if from_constants {
-                    let ins: Vec<&CTensor> = node
-                        .inputs
+                } else if lowering.fixed[i] {
+                    let ins: Vec<&CTensor> = lowering.reads[i]
                         .iter()
-                        .map(|v| fixed[v.0].as_ref().expect("checked above"))
+                        .map(|v| fixed[v.0].as_ref().expect("fixed inputs come first"))
                         .collect();
                     let y = eval(&node.op, &ins, &no_bindings, &device)
                         .with_context(|| format!("node {i} ({}) on constants", node.op.name()))?;
                     // Folded results are read on every run: store them contiguous (a
                     // transposed weight becomes a pre-transposed copy).
                     fixed[i] = Some(y.contiguous()?);
-                } else if !matches!(node.op, Op::Input { .. }) {
-                    let (kernel, inputs) = match scalar_affine(graph, i, &fixed) {
-                        Some((kernel, x)) => (kernel, vec![x]),
-                        None => (
-                            Kernel::Op(node.op.clone()),
-                            node.inputs.iter().map(|v| v.0).collect(),
-                        ),
-                    };
-                    steps.push(Step {
-                        node: i,
-                        kernel,
-                        inputs,
-                        release: Vec::new(),
-                    });
                 }
             }
             Ok(())
         })?;
-
-        // Keep only the fixed values a step or an output reads, and free run-time values
-        // after their last reader.
-        let mut needed = vec![false; nodes.len()];
-        let mut last_step: HashMap<usize, usize> = HashMap::new();
-        for (s, step) in steps.iter().enumerate() {
-            for &v in &step.inputs {
-                needed[v] = true;
-                last_step.insert(v, s);
+        let frozen = lowering.fixed.clone();
+        lowering.freeze(&frozen);
+        // Keep only the fixed values a run reads.
+        let mut read = vec![false; fixed.len()];
+        for v in lowering
+            .reads
+            .iter()
+            .flatten()
+            .chain(lowering.graph.outputs())
+        {
+            read[v.0] = true;
+        }
+        for (f, r) in fixed.iter_mut().zip(read) {
+            if !r {
+                *f = None;
             }
         }
-        for v in graph.outputs() {
-            needed[v.0] = true;
-            last_step.remove(&v.0);
-        }
-        for (v, s) in last_step {
-            steps[s].release.push(v);
-        }
-        let fixed = fixed
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, t)| t.filter(|_| needed[i]).map(|t| (i, t)))
+        let kernels = (0..fixed.len())
+            .map(|i| scalar_affine(&lowering.graph, i, &fixed).unwrap_or(Kernel::Op))
             .collect();
         Ok(CandleSession {
-            graph: graph.clone(),
+            lowering,
             device,
             fixed,
-            steps,
+            kernels,
         })
     }
 }
 
 impl Session for CandleSession {
     fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        let bindings = self.graph.bind_inputs(inputs)?;
-        let (graph, device, fixed, steps) = (&self.graph, &self.device, &self.fixed, &self.steps);
+        let g = &self.lowering.graph;
+        let bindings = g.bind_inputs(inputs)?;
+        let device = &self.device;
         device.with_context(|| {
-            let mut values: Vec<Option<CTensor>> = vec![None; graph.nodes().len()];
-            for (i, t) in fixed {
-                values[*i] = Some(t.clone());
-            }
-            for (v, t) in graph.inputs().iter().zip(inputs) {
+            let mut values = self.fixed.clone();
+            for (v, t) in g.inputs().iter().zip(inputs) {
                 values[v.0] = Some(to_candle(t, device)?);
             }
-            for step in steps {
-                let ins: Vec<&CTensor> = step
-                    .inputs
-                    .iter()
-                    .map(|&v| {
-                        values[v]
-                            .as_ref()
-                            .expect("inputs come first in a valid graph")
-                    })
-                    .collect();
-                let y = match &step.kernel {
-                    Kernel::Affine { mul, add } => Ok(ins[0].affine(*mul, *add)?),
-                    Kernel::Op(op) => eval(op, &ins, &bindings, device),
-                }
-                .with_context(|| {
-                    format!(
-                        "candle: node {} ({})",
-                        step.node,
-                        graph.nodes()[step.node].op.name()
-                    )
-                })?;
-                values[step.node] = Some(y);
-                for &v in &step.release {
-                    values[v] = None;
-                }
-            }
-            graph
-                .outputs()
-                .iter()
-                .map(|v| {
-                    let t = values[v.0].as_ref().expect("outputs are kept");
-                    from_candle(t, graph.dtype(*v))
-                })
-                .collect()
+            self.lowering.run(
+                values,
+                |i, ins| {
+                    let op = &g.nodes()[i].op;
+                    match self.kernels[i] {
+                        Kernel::Affine { mul, add, arg } => Ok(ins[arg].affine(mul, add)?),
+                        Kernel::Op => eval(op, ins, &bindings, device),
+                    }
+                    .with_context(|| format!("candle: node {i} ({})", op.name()))
+                },
+                |t, v| from_candle(t, g.dtype(v)),
+            )
         })
     }
 }
 
 /// A binary op whose other operand is a scalar f32 constant and already has the output's
-/// shape, as one `affine` pass: `x + c`, `x - c`, `c - x`, `x * c`. Returns the kernel and
-/// the tensor operand, its one input.
-fn scalar_affine(graph: &Graph, i: usize, fixed: &[Option<CTensor>]) -> Option<(Kernel, usize)> {
+/// shape, as one `affine` pass: `x + c`, `x - c`, `c - x`, `x * c`.
+fn scalar_affine(graph: &Graph, i: usize, fixed: &[Option<CTensor>]) -> Option<Kernel> {
     let node = &graph.nodes()[i];
     let Op::Binary(op) = node.op else { return None };
     let scalar = |v: usize| -> Option<f64> {
@@ -262,26 +208,16 @@ fn scalar_affine(graph: &Graph, i: usize, fixed: &[Option<CTensor>]) -> Option<(
             .map(|c| c[0] as f64)
     };
     let (a, b) = (node.inputs[0], node.inputs[1]);
-    let (tensor, kernel) = if let Some(c) = scalar(b.0) {
-        let k = match op {
-            BinaryOp::Add => Kernel::Affine { mul: 1.0, add: c },
-            BinaryOp::Sub => Kernel::Affine { mul: 1.0, add: -c },
-            BinaryOp::Mul => Kernel::Affine { mul: c, add: 0.0 },
-            _ => return None,
-        };
-        (a, k)
-    } else if let Some(c) = scalar(a.0) {
-        let k = match op {
-            BinaryOp::Add => Kernel::Affine { mul: 1.0, add: c },
-            BinaryOp::Sub => Kernel::Affine { mul: -1.0, add: c },
-            BinaryOp::Mul => Kernel::Affine { mul: c, add: 0.0 },
-            _ => return None,
-        };
-        (b, k)
-    } else {
-        return None;
+    let (arg, (mul, add)) = match (scalar(b.0), scalar(a.0), op) {
+        (Some(c), _, BinaryOp::Add) => (0, (1.0, c)),
+        (Some(c), _, BinaryOp::Sub) => (0, (1.0, -c)),
+        (Some(c), _, BinaryOp::Mul) => (0, (c, 0.0)),
+        (None, Some(c), BinaryOp::Add) => (1, (1.0, c)),
+        (None, Some(c), BinaryOp::Sub) => (1, (-1.0, c)),
+        (None, Some(c), BinaryOp::Mul) => (1, (c, 0.0)),
+        _ => return None,
     };
-    (graph.shape(tensor) == &node.shape).then_some((kernel, tensor.0))
+    (graph.shape(node.inputs[arg]) == &node.shape).then_some(Kernel::Affine { mul, add, arg })
 }
 
 fn to_candle(t: &Tensor, device: &Device) -> Result<CTensor> {
@@ -322,7 +258,9 @@ fn candle_dtype(d: DType) -> candle::DType {
 /// One op on candle tensors.
 fn eval(op: &Op, ins: &[&CTensor], bindings: &Bindings, device: &Device) -> Result<CTensor> {
     Ok(match op {
-        Op::Input { .. } | Op::Constant(_) => unreachable!("sources are not steps"),
+        Op::Input { .. } | Op::Constant(_) | Op::Fused(_) => {
+            bail!("internal: {} is not a step", op.name())
+        }
         Op::Unary(u) => unary(*u, ins[0])?,
         Op::Binary(b) => binary(*b, ins[0], ins[1])?,
         Op::MatMul => matmul(ins[0], ins[1])?,
@@ -335,15 +273,8 @@ fn eval(op: &Op, ins: &[&CTensor], bindings: &Bindings, device: &Device) -> Resu
             keep_dims,
         } => reduce(*op, ins[0], axes, *keep_dims)?,
         Op::Cast { to } => ins[0].to_dtype(candle_dtype(*to))?,
-        Op::Elementwise(p) => elementwise(p, ins.to_vec(), device)?,
-        Op::MatMulEpilogue(p) => {
-            let mut regs = vec![matmul(ins[0], ins[1])?];
-            regs.extend(ins[2..].iter().map(|t| (*t).clone()));
-            elementwise(p, regs.iter().collect(), device)?
-        }
         Op::Gather => gather(ins[0], ins[1])?,
         Op::LayerNorm { eps } => layer_norm(ins[0], ins[1], ins[2], *eps)?,
-        Op::AddLayerNorm { eps } => layer_norm(&(ins[0] + ins[1])?, ins[2], ins[3], *eps)?,
         Op::Softmax { axis } => softmax(ins[0], *axis)?,
         Op::Slice { axis, start, end } => ins[0].narrow(*axis, *start, end - start)?,
         Op::Concat { axis } => CTensor::cat(ins, *axis)?,
@@ -366,42 +297,31 @@ fn eval(op: &Op, ins: &[&CTensor], bindings: &Bindings, device: &Device) -> Resu
     })
 }
 
-fn unary(op: UnaryOp, x: &CTensor) -> candle::Result<CTensor> {
-    match op {
-        UnaryOp::Neg => x.neg(),
-        UnaryOp::Relu => x.relu(),
-        UnaryOp::Exp => x.exp(),
-        UnaryOp::Log => x.log(),
-        UnaryOp::Tanh => x.tanh(),
-        UnaryOp::Sqrt => x.sqrt(),
-        UnaryOp::Rsqrt => x.sqrt()?.recip(),
-        UnaryOp::Gelu => x.gelu_erf(),
-        UnaryOp::GeluTanh => x.gelu(),
-    }
+// The candle column of the engine's op table.
+macro_rules! candle_unary {
+    ($( $(#[$doc:meta])* $v:ident($fn:ident) { flops: $fl:expr, cost: $c0:expr, domain: $d:tt,
+        f64: $f64:expr, f32: $f32:ident, wgsl: $w:literal, onnx: $o:expr, torch: $torch:expr,
+        candle: $candle:expr $(,)? } )*) => {
+        fn unary(op: UnaryOp, x: &CTensor) -> candle::Result<CTensor> {
+            match op {
+                $( UnaryOp::$v => { let f: fn(&CTensor) -> candle::Result<CTensor> = $candle; f(x) } )*
+            }
+        }
+    };
 }
+engine::unary_ops!(candle_unary);
 
-fn binary(op: BinaryOp, a: &CTensor, b: &CTensor) -> candle::Result<CTensor> {
-    match op {
-        BinaryOp::Add => a.broadcast_add(b),
-        BinaryOp::Sub => a.broadcast_sub(b),
-        BinaryOp::Mul => a.broadcast_mul(b),
-        BinaryOp::Div => a.broadcast_div(b),
-        BinaryOp::Maximum => a.broadcast_maximum(b),
-        BinaryOp::Minimum => a.broadcast_minimum(b),
-    }
+macro_rules! candle_binary {
+    ($( $v:ident($fn:ident) { f64: $f64:expr, f32: $f32:expr, wgsl: $w:literal, onnx: $o:literal,
+        torch: $torch:expr, candle: $candle:expr $(,)? } )*) => {
+        fn binary(op: BinaryOp, a: &CTensor, b: &CTensor) -> candle::Result<CTensor> {
+            match op {
+                $( BinaryOp::$v => { let f: fn(&CTensor, &CTensor) -> candle::Result<CTensor> = $candle; f(a, b) } )*
+            }
+        }
+    };
 }
-
-/// numpy broadcasting of two dim lists.
-fn broadcast_dims(a: &[usize], b: &[usize]) -> Vec<usize> {
-    let n = a.len().max(b.len());
-    (0..n)
-        .map(|i| {
-            let pick = |d: &[usize]| (i + d.len()).checked_sub(n).map_or(1, |j| d[j]);
-            let (x, y) = (pick(a), pick(b));
-            if x == 1 { y } else { x }
-        })
-        .collect()
-}
+engine::binary_ops!(candle_binary);
 
 /// Whether candle's CPU matmul can walk this operand's batch dims as they are (its
 /// `ab_skip`: at most two batch dims, collapsible into one stride).
@@ -419,7 +339,8 @@ fn matmul(a: &CTensor, b: &CTensor) -> candle::Result<CTensor> {
     let (ad, bd) = (a.dims(), b.dims());
     let (ar, br) = (ad.len(), bd.len());
     let (m, k, n) = (ad[ar - 2], ad[ar - 1], bd[br - 1]);
-    let batch = broadcast_dims(&ad[..ar - 2], &bd[..br - 2]);
+    let batch = broadcast_dims(&ad[..ar - 2], &bd[..br - 2])
+        .expect("the graph checked that the batch dims broadcast");
     let nb: usize = batch.iter().product();
     let out: Vec<usize> = batch.iter().copied().chain([m, n]).collect();
     if bd[..br - 2].iter().product::<usize>() == 1 {
@@ -479,28 +400,6 @@ fn reduce(op: ReduceOp, x: &CTensor, axes: &[usize], keep_dims: bool) -> candle:
         .map(|a| x.dims()[a])
         .collect();
     kept.reshape(dims)
-}
-
-/// Fused element-wise programs (compiler output) replayed one candle op per instruction.
-fn elementwise(p: &ElementwiseProgram, inputs: Vec<&CTensor>, device: &Device) -> Result<CTensor> {
-    let out = inputs
-        .iter()
-        .fold(Vec::new(), |acc, t| broadcast_dims(&acc, t.dims()));
-    let mut regs: Vec<CTensor> = inputs.into_iter().cloned().collect();
-    for instr in &p.instrs {
-        let v = match *instr {
-            Instr::Const(c) => CTensor::new(c, device)?,
-            Instr::Unary(op, a) => unary(op, &regs[a])?,
-            Instr::Binary(op, a, b) => binary(op, &regs[a], &regs[b])?,
-        };
-        regs.push(v);
-    }
-    let y = if p.instrs.is_empty() {
-        &regs[0]
-    } else {
-        regs.last().expect("non-empty")
-    };
-    Ok(y.broadcast_as(out)?)
 }
 
 /// Rows of `table [V, D..]` picked by `indices [I..]`: `index_select` on the rows.
@@ -621,11 +520,5 @@ mod tests {
             .expect("candle-core in Cargo.lock");
         assert_eq!(locked, CANDLE_VERSION, "update CANDLE_VERSION in candle.rs");
         assert_eq!(Candle.version(), format!("candle-core {locked}"));
-    }
-
-    #[test]
-    fn broadcasting_dims() {
-        assert_eq!(broadcast_dims(&[2, 1, 5], &[3, 1]), vec![2, 3, 5]);
-        assert_eq!(broadcast_dims(&[], &[4]), vec![4]);
     }
 }

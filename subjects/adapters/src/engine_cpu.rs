@@ -28,10 +28,7 @@ impl Subject for EngineCpu {
         Availability::Available
     }
     fn load(&self, graph: &Graph, threads: usize) -> Result<Box<dyn Session>> {
-        let options = CompileOptions {
-            threads: crate::resolve_threads(threads),
-            ..CompileOptions::default()
-        };
+        let options = CompileOptions::cpu(crate::resolve_threads(threads));
         Ok(Box::new(engine::compile(graph, &options)?))
     }
 }

@@ -143,7 +143,7 @@ fn outputs_may_be_inputs_constants_repeats_and_i64() {
 /// A graph of the compiler's fused ops, built by hand: `Executable::graph` may hold weights in
 /// a packed layout, so the fused ops are exercised here on a graph with ordinary constants.
 fn fused_graph(rng: &mut ChaCha8Rng) -> Graph {
-    use engine::ops::{BinaryOp as B, ElementwiseProgram, Instr, Op, UnaryOp as U};
+    use engine::ops::{BinaryOp as B, ElementwiseProgram, FusedOp, Instr, Op, UnaryOp as U};
     use std::sync::Arc;
     let mut g = Graph::new("fused");
     let x = g.input("x", DType::F32, dims!["n", 4]).unwrap();
@@ -160,7 +160,10 @@ fn fused_graph(rng: &mut ChaCha8Rng) -> Graph {
         ],
     };
     let h = g
-        .push(Op::MatMulEpilogue(Arc::new(epilogue)), &[x, w, b, r])
+        .push(
+            Op::Fused(FusedOp::MatMulEpilogue(Arc::new(epilogue))),
+            &[x, w, b, r],
+        )
         .unwrap();
     // gelu(2 h + b), with a constant register
     let chain = ElementwiseProgram {
@@ -172,16 +175,24 @@ fn fused_graph(rng: &mut ChaCha8Rng) -> Graph {
             Instr::Unary(U::Gelu, 4),
         ],
     };
-    let e = g.push(Op::Elementwise(Arc::new(chain)), &[h, b]).unwrap();
+    let e = g
+        .push(Op::Fused(FusedOp::Elementwise(Arc::new(chain))), &[h, b])
+        .unwrap();
     // exp(b) broadcast to h's shape: the result needs an Expand.
     let only_b = ElementwiseProgram {
         n_inputs: 2,
         instrs: vec![Instr::Unary(U::Exp, 0)],
     };
-    let eb = g.push(Op::Elementwise(Arc::new(only_b)), &[b, h]).unwrap();
+    let eb = g
+        .push(Op::Fused(FusedOp::Elementwise(Arc::new(only_b))), &[b, h])
+        .unwrap();
     let gamma = g.constant(random(rng, &[5], 0.5, 1.5));
     let beta = g.constant(random(rng, &[5], -0.5, 0.5));
-    let ln = (g.push(Op::AddLayerNorm { eps: 1e-5 }, &[e, eb, gamma, beta])).unwrap();
+    let ln = (g.push(
+        Op::Fused(FusedOp::AddLayerNorm { eps: 1e-5 }),
+        &[e, eb, gamma, beta],
+    ))
+    .unwrap();
     g.output(ln);
     g.output(eb);
     g

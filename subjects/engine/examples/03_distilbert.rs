@@ -117,13 +117,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             Tokenizer::bert_base_uncased()?,
         ),
     };
-    let mut exe = engine::compile(
-        &model.graph,
-        &CompileOptions {
-            threads: args.threads,
-            ..Default::default()
-        },
-    )?;
+    let mut exe = engine::compile(&model.graph, &CompileOptions::cpu(args.threads))?;
     if model.synthetic {
         eprintln!(
             "weights: {} -- SYNTHETIC: the shapes of distilbert-base-uncased-finetuned-sst-2-english \

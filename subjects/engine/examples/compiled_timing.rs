@@ -34,14 +34,7 @@ fn filled(dims: &[usize]) -> Tensor {
 }
 
 fn time(name: &str, g: &Graph, x: Tensor, threads: usize, flops: f64) {
-    let mut exe = compile(
-        g,
-        &CompileOptions {
-            threads,
-            fuse: true,
-        },
-    )
-    .unwrap();
+    let mut exe = compile(g, &CompileOptions::cpu(threads)).unwrap();
     let inputs = [x];
     let us = median_us(100, || {
         std::hint::black_box(exe.run(&inputs).unwrap());

@@ -12,16 +12,13 @@ use std::time::{Duration, Instant};
 use timing::{arg, median};
 
 use engine::models::{DistilBert, DistilBertConfig};
-use engine::ops::Op;
+use engine::ops::{FusedOp, Op};
 use engine::{CompileOptions, Tensor, compile};
 
 fn main() {
     let (seq, threads, runs, batch) = (arg(1, 8), arg(2, 1), arg(3, 30), arg(4, 1));
     let model = DistilBert::synthetic(DistilBertConfig::sst2(), 0).unwrap();
-    let options = CompileOptions {
-        threads,
-        fuse: true,
-    };
+    let options = CompileOptions::cpu(threads);
     let mut exe = compile(&model.graph, &options).unwrap();
     let ids: Vec<i64> = (0..(batch * seq) as i64)
         .map(|i| 100 + i * 37 % 20000)
@@ -53,7 +50,7 @@ fn main() {
             Some((_, total)) => *total += t,
             None => by_op.push((node.op.name(), t)),
         }
-        if !matches!(node.op, Op::MatMul | Op::MatMulEpilogue(_)) {
+        if !matches!(node.op, Op::MatMul | Op::Fused(FusedOp::MatMulEpilogue(_))) {
             continue;
         }
         if let Op::Constant(w) = &g.node(node.inputs[1]).op {

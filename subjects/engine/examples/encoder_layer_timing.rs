@@ -85,10 +85,7 @@ fn main() {
     let (seq, threads, runs) = (arg(1, 128), arg(2, 1), arg(3, 30));
 
     let g = encoder_layer();
-    let options = CompileOptions {
-        threads,
-        fuse: true,
-    };
+    let options = CompileOptions::cpu(threads);
     let mut exe = compile(&g, &options).unwrap();
     let mut keep = vec![1.0; seq];
     keep[seq - seq / 8..].fill(0.0); // the last eighth is padding

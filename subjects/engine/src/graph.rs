@@ -192,54 +192,6 @@ impl Graph {
         self.push(Op::Binary(op), &[a, b])
     }
 
-    pub fn add(&mut self, a: Value, b: Value) -> Result<Value> {
-        self.binary(BinaryOp::Add, a, b)
-    }
-    pub fn sub(&mut self, a: Value, b: Value) -> Result<Value> {
-        self.binary(BinaryOp::Sub, a, b)
-    }
-    pub fn mul(&mut self, a: Value, b: Value) -> Result<Value> {
-        self.binary(BinaryOp::Mul, a, b)
-    }
-    pub fn div(&mut self, a: Value, b: Value) -> Result<Value> {
-        self.binary(BinaryOp::Div, a, b)
-    }
-    pub fn maximum(&mut self, a: Value, b: Value) -> Result<Value> {
-        self.binary(BinaryOp::Maximum, a, b)
-    }
-    pub fn minimum(&mut self, a: Value, b: Value) -> Result<Value> {
-        self.binary(BinaryOp::Minimum, a, b)
-    }
-    pub fn neg(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::Neg, x)
-    }
-    pub fn relu(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::Relu, x)
-    }
-    pub fn exp(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::Exp, x)
-    }
-    pub fn log(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::Log, x)
-    }
-    pub fn tanh(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::Tanh, x)
-    }
-    pub fn sqrt(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::Sqrt, x)
-    }
-    pub fn rsqrt(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::Rsqrt, x)
-    }
-    /// GELU with the exact erf.
-    pub fn gelu(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::Gelu, x)
-    }
-    /// GELU with the tanh approximation.
-    pub fn gelu_tanh(&mut self, x: Value) -> Result<Value> {
-        self.unary(UnaryOp::GeluTanh, x)
-    }
-
     // ---- linear algebra and data movement ----
 
     /// Batched, broadcasting matrix product `[..., m, k] @ [..., k, n]`.
@@ -469,6 +421,29 @@ impl Graph {
             .sum()
     }
 }
+
+/// One builder method per element-wise op of the table (`g.relu(x)`, `g.add(a, b)`, ...).
+macro_rules! unary_builders {
+    ($( $(#[$doc:meta])* $v:ident($fn:ident) { $($rest:tt)* } )*) => {
+        impl Graph {
+            $( $(#[$doc])* pub fn $fn(&mut self, x: Value) -> Result<Value> {
+                self.unary(UnaryOp::$v, x)
+            } )*
+        }
+    };
+}
+crate::unary_ops!(unary_builders);
+
+macro_rules! binary_builders {
+    ($( $v:ident($fn:ident) { $($rest:tt)* } )*) => {
+        impl Graph {
+            $( pub fn $fn(&mut self, a: Value, b: Value) -> Result<Value> {
+                self.binary(BinaryOp::$v, a, b)
+            } )*
+        }
+    };
+}
+crate::binary_ops!(binary_builders);
 
 #[cfg(test)]
 mod tests {

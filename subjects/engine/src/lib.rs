@@ -22,20 +22,26 @@ mod cpu;
 mod dtype;
 mod error;
 mod graph;
+pub mod layout;
+pub mod lowering;
 pub mod models;
 pub mod nn;
 pub mod onnx;
 pub mod ops;
 pub mod reference;
 mod shape;
+mod target;
 mod tensor;
 
-pub use compiler::{CompileOptions, CompileReport, Executable, PassRecord, compile};
+pub use compiler::{CompileReport, Executable, PassRecord};
+pub use cpu::CpuReport;
 pub use cpu::cpu_isa;
 pub use dtype::DType;
 pub use error::{Error, Result};
 pub use graph::{Graph, Node, Value};
-pub use shape::{Bindings, Dim, Shape, strides};
+pub use layout::{broadcast_dims, strides};
+pub use shape::{Bindings, Dim, Shape};
+pub use target::{CompileOptions, Target, TargetReport, compile};
 pub use tensor::{Data, Parity, Tensor};
 
 /// How this crate was optimised (`OPT_LEVEL` of its build), recorded in every result.

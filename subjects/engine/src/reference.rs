@@ -3,92 +3,71 @@
 //! Plain loops that share nothing with an optimised path. Every value is held in f64: inputs
 //! and constants are converted on the way in, sums accumulate in f64, and a value is converted
 //! to its node's dtype (f32 or i64) only when it leaves as a graph output. It runs any graph
-//! that validates, the compiler's fused `Elementwise`, `MatMulEpilogue` and `AddLayerNorm`
-//! nodes included, so a compiled graph can be checked against the graph it was compiled from.
+//! that validates, the compiler's fused nodes included (as the public ops they decompose
+//! into), so a compiled graph can be checked against the graph it was compiled from.
 //!
 //! i64 values are held in f64 too, so they are exact up to 2^53 in magnitude.
 
 mod model_ops;
 
-use crate::ops::{ElementwiseProgram, Op, ReduceOp};
-use crate::{DType, Data, Error, Graph, Result, Tensor, strides};
+use crate::layout::{broadcast_strides, strided_offsets};
+use crate::lowering::{Form, Lowering, Patterns};
+use crate::ops::{Op, ReduceOp};
+use crate::{DType, Data, Error, Graph, Result, Tensor, Value, strides};
 
 /// Runs `graph` on `inputs` (in the order the inputs were declared) and returns its outputs.
 ///
 /// Fails with [`Error::Graph`] for a wrong number of inputs or an invalid graph, and with
 /// [`Error::BadInput`] naming the input whose dtype or shape does not match its declaration.
 pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-    graph.validate()?;
+    // Fused ops mean exactly the public ops they fuse.
+    let lowering = Lowering::new(graph, Patterns::default())?;
+    let graph = &lowering.graph;
     let bindings = graph.bind_inputs(inputs)?;
     let shapes = graph.concrete_shapes(&bindings)?;
     let nodes = graph.nodes();
 
-    // The last node that reads each value, so intermediates are dropped once they are dead.
-    let mut last_use = vec![0; nodes.len()];
+    let mut values: Vec<Option<Vec<f64>>> = vec![None; nodes.len()];
+    for (v, t) in graph.inputs().iter().zip(inputs) {
+        values[v.0] = Some(t.to_f64_vec());
+    }
     for (i, node) in nodes.iter().enumerate() {
-        for v in &node.inputs {
-            last_use[v.0] = i;
+        if let (Op::Constant(t), Form::Constant) = (&node.op, &lowering.forms[i]) {
+            values[i] = Some(t.to_f64_vec());
         }
     }
-    for v in graph.outputs() {
-        last_use[v.0] = usize::MAX;
-    }
-
-    let mut values: Vec<Option<Vec<f64>>> = vec![None; nodes.len()];
-    for (i, node) in nodes.iter().enumerate() {
-        let out = match &node.op {
-            Op::Input { .. } => {
-                let k = (graph.inputs().iter().position(|v| v.0 == i))
-                    .expect("`validate` checks that every input node is declared");
-                inputs[k].to_f64_vec()
-            }
-            Op::Constant(tensor) => tensor.to_f64_vec(),
-            op => {
-                let ins: Vec<Operand> = node
-                    .inputs
-                    .iter()
-                    .map(|v| Operand {
-                        data: values[v.0].as_deref().expect(
-                            "inputs come first (`validate`) and are dropped after their last reader",
-                        ),
-                        dims: &shapes[v.0],
-                    })
-                    .collect();
-                eval(op, &ins, &shapes[i])?
-            }
-        };
+    let step = |i: usize, args: &[&Vec<f64>]| -> Result<Vec<f64>> {
+        let ins: Vec<Operand> = args
+            .iter()
+            .zip(&nodes[i].inputs)
+            .map(|(data, v)| Operand {
+                data,
+                dims: &shapes[v.0],
+            })
+            .collect();
+        let out = eval(&nodes[i].op, &ins, &shapes[i])?;
         let expected = numel(&shapes[i]);
         if out.len() != expected {
             return Err(Error::Graph {
                 graph: graph.name().into(),
                 why: format!(
                     "node {i} ({}) produced {} elements for shape {:?} ({expected} elements)",
-                    node.op.name(),
+                    nodes[i].op.name(),
                     out.len(),
                     shapes[i]
                 ),
             });
         }
-        values[i] = Some(out);
-        for v in &node.inputs {
-            if last_use[v.0] == i {
-                values[v.0] = None;
-            }
-        }
-    }
-
-    graph
-        .outputs()
-        .iter()
-        .map(|&v| {
-            let data = values[v.0].as_deref().expect("outputs are never dropped");
-            let data = match graph.dtype(v) {
-                DType::F32 => Data::F32(data.iter().map(|&x| x as f32).collect()),
-                DType::I64 => Data::I64(data.iter().map(|&x| x as i64).collect()),
-            };
-            Tensor::new(&shapes[v.0], data)
-        })
-        .collect()
+        Ok(out)
+    };
+    let output = |data: &Vec<f64>, v: Value| -> Result<Tensor> {
+        let data = match graph.dtype(v) {
+            DType::F32 => Data::F32(data.iter().map(|&x| x as f32).collect()),
+            DType::I64 => Data::I64(data.iter().map(|&x| x as i64).collect()),
+        };
+        Tensor::new(&shapes[v.0], data)
+    };
+    lowering.run(values, step, output)
 }
 
 /// An evaluated node input: row-major f64 elements and concrete dims.
@@ -100,7 +79,11 @@ struct Operand<'a> {
 impl Operand<'_> {
     /// This operand broadcast to `dims` (numpy rules), materialised row-major.
     fn broadcast_to(&self, dims: &[usize]) -> Vec<f64> {
-        gather(self.data, dims, &broadcast_strides(self.dims, dims))
+        gather(
+            self.data,
+            dims,
+            &broadcast_strides(self.dims, &strides(self.dims), dims),
+        )
     }
 }
 
@@ -114,17 +97,7 @@ fn eval(op: &Op, ins: &[Operand], out: &[usize]) -> Result<Vec<f64>> {
             let (x, y) = (ins[0].broadcast_to(out), ins[1].broadcast_to(out));
             x.iter().zip(&y).map(|(&x, &y)| b.eval_f64(x, y)).collect()
         }
-        Op::Elementwise(program) => {
-            let args: Vec<Vec<f64>> = ins.iter().map(|x| x.broadcast_to(out)).collect();
-            elementwise(program, &args, numel(out))
-        }
         Op::MatMul => matmul(&ins[0], &ins[1], out),
-        Op::MatMulEpilogue(program) => {
-            // Register 0 is the matmul result; the node's inputs after `a` and `b` follow.
-            let mut args = vec![matmul(&ins[0], &ins[1], out)];
-            args.extend(ins[2..].iter().map(|x| x.broadcast_to(out)));
-            elementwise(program, &args, numel(out))
-        }
         Op::Transpose { perm } => {
             // Output axis `i` walks input axis `perm[i]`.
             let in_strides = strides(ins[0].dims);
@@ -141,10 +114,7 @@ fn eval(op: &Op, ins: &[Operand], out: &[usize]) -> Result<Vec<f64>> {
             DType::F32 => ins[0].data.to_vec(),
         },
         Op::Gather => model_ops::gather(&ins[0], &ins[1])?,
-        Op::LayerNorm { eps } => model_ops::layer_norm(&ins[0], None, &ins[1], &ins[2], *eps),
-        Op::AddLayerNorm { eps } => {
-            model_ops::layer_norm(&ins[0], Some(&ins[1]), &ins[2], &ins[3], *eps)
-        }
+        Op::LayerNorm { eps } => model_ops::layer_norm(&ins[0], &ins[1], &ins[2], *eps),
         Op::Softmax { axis } => model_ops::softmax(&ins[0], *axis),
         Op::Slice { axis, start, end } => model_ops::slice(&ins[0], *axis, *start, *end),
         Op::Concat { axis } => model_ops::concat(ins, *axis),
@@ -154,22 +124,8 @@ fn eval(op: &Op, ins: &[Operand], out: &[usize]) -> Result<Vec<f64>> {
         } => model_ops::conv2d(ins, out, *stride, *padding),
         Op::MaxPool2d { kernel, stride } => model_ops::max_pool2d(&ins[0], out, *kernel, *stride),
         Op::Attention { scale, .. } => model_ops::attention(ins, out, *scale),
+        Op::Fused(_) => unreachable!("`run` decomposes fused ops first"),
     })
-}
-
-/// Runs a fused element-wise program once per element; `args[r]` holds register `r` for
-/// every element, already broadcast to the output.
-fn elementwise(program: &ElementwiseProgram, args: &[Vec<f64>], n: usize) -> Vec<f64> {
-    let mut element = vec![0.0; args.len()];
-    let mut regs = Vec::new();
-    (0..n)
-        .map(|e| {
-            for (slot, arg) in element.iter_mut().zip(args) {
-                *slot = arg[e];
-            }
-            program.eval_f64(&element, &mut regs)
-        })
-        .collect()
 }
 
 /// `[..., m, k] @ [..., k, n]`: both operands broadcast to the output's batch dims, then one
@@ -237,48 +193,7 @@ fn numel(dims: &[usize]) -> usize {
     dims.iter().product()
 }
 
-/// Strides that read a `dims`-shaped row-major array as if it had shape `to` (numpy
-/// broadcasting): missing leading axes and size-1 axes get stride 0.
-fn broadcast_strides(dims: &[usize], to: &[usize]) -> Vec<usize> {
-    let own = strides(dims);
-    let pad = to.len() - dims.len();
-    (0..to.len())
-        .map(|k| match k.checked_sub(pad) {
-            Some(j) if dims[j] != 1 => own[j],
-            _ => 0,
-        })
-        .collect()
-}
-
 /// The elements of `src` at every multi-index of `dims` (row-major), read with `strides`.
 fn gather(src: &[f64], dims: &[usize], strides: &[usize]) -> Vec<f64> {
     strided_offsets(dims, strides).map(|o| src[o]).collect()
-}
-
-/// The offsets `sum(index[k] * strides[k])` of every multi-index of `dims`, in row-major
-/// order: an odometer over the index that keeps the offset up to date.
-fn strided_offsets<'a>(
-    dims: &'a [usize],
-    strides: &'a [usize],
-) -> impl Iterator<Item = usize> + 'a {
-    let mut index = vec![0; dims.len()];
-    let mut offset = 0;
-    let mut left = numel(dims);
-    std::iter::from_fn(move || {
-        if left == 0 {
-            return None;
-        }
-        left -= 1;
-        let current = offset;
-        for k in (0..dims.len()).rev() {
-            index[k] += 1;
-            offset += strides[k];
-            if index[k] < dims[k] {
-                break;
-            }
-            offset -= strides[k] * dims[k];
-            index[k] = 0;
-        }
-        Some(current)
-    })
 }

@@ -144,12 +144,3 @@ impl fmt::Display for Shape {
         f.write_str("]")
     }
 }
-
-/// Row-major strides of a static shape.
-pub fn strides(dims: &[usize]) -> Vec<usize> {
-    let mut strides = vec![1; dims.len()];
-    for i in (0..dims.len().saturating_sub(1)).rev() {
-        strides[i] = strides[i + 1] * dims[i + 1];
-    }
-    strides
-}

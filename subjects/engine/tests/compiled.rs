@@ -241,8 +241,8 @@ fn unfused_compile_keeps_one_node_per_op() {
     let exe = compile(
         &relu_affine(),
         &CompileOptions {
-            threads: 1,
             fuse: false,
+            ..CompileOptions::cpu(1)
         },
     )
     .unwrap();
@@ -354,7 +354,7 @@ fn one_and_two_threads_give_identical_bits() {
     };
     assert_eq!(run(1), run(2));
     let mut exe = common::compiled(&g, 0, true);
-    assert!(exe.report().threads >= 1);
+    assert!(exe.report().target.cpu().unwrap().threads >= 1);
     assert_eq!(exe.run(std::slice::from_ref(&x)).unwrap(), run(1));
 }
 
@@ -494,7 +494,7 @@ fn report_names_the_passes_and_the_isa() {
             "remove_dead_nodes"
         ]
     );
-    assert_eq!(r.isa, cpu_isa());
+    assert_eq!(r.target.cpu().unwrap().isa, cpu_isa());
     assert!(["avx512f", "avx2+fma", "neon", "scalar"].contains(&cpu_isa()));
     assert!(r.to_string().contains("prepacked"));
 }

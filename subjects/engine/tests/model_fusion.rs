@@ -4,7 +4,7 @@
 mod common;
 
 use common::{check, compiled_ops, random, rng};
-use engine::ops::{Instr, Op, UnaryOp};
+use engine::ops::{FusedOp, Instr, Op, UnaryOp};
 use engine::{CompileOptions, DType, Graph, Value, compile, dims};
 
 /// `y = x @ W^T + b` with a random `[n, k]` weight.
@@ -64,9 +64,9 @@ fn bias_and_gelu_fuse_into_the_matmul_epilogue() {
         .graph()
         .nodes()
         .iter()
-        .find(|n| matches!(n.op, Op::MatMulEpilogue(_)))
+        .find(|n| matches!(n.op, Op::Fused(FusedOp::MatMulEpilogue(_))))
         .unwrap();
-    let Op::MatMulEpilogue(p) = &first.op else {
+    let Op::Fused(FusedOp::MatMulEpilogue(p)) = &first.op else {
         unreachable!()
     };
     assert!(

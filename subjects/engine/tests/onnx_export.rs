@@ -271,6 +271,7 @@ const STANDARD_OPS: &[&str] = &[
     "Sqrt",
     "Reciprocal",
     "Erf",
+    "Softplus",
     "Pow",
     "Add",
     "Sub",
@@ -711,7 +712,7 @@ fn sources_and_repeated_outputs_get_identities_and_dead_nodes_are_dropped() {
 
 #[test]
 fn fused_ops_export_as_standard_ones() {
-    use engine::ops::{BinaryOp as B, ElementwiseProgram, Instr, Op, UnaryOp as U};
+    use engine::ops::{BinaryOp as B, ElementwiseProgram, FusedOp, Instr, Op, UnaryOp as U};
     use std::sync::Arc;
     let mut g = Graph::new("fused");
     let x = g.input("x", DType::F32, dims!["n", 4]).unwrap();
@@ -722,15 +723,23 @@ fn fused_ops_export_as_standard_ones() {
         instrs: vec![Instr::Binary(B::Add, 0, 1), Instr::Unary(U::Rsqrt, 2)],
     };
     let h = g
-        .push(Op::MatMulEpilogue(Arc::new(epilogue)), &[x, w, b])
+        .push(
+            Op::Fused(FusedOp::MatMulEpilogue(Arc::new(epilogue))),
+            &[x, w, b],
+        )
         .unwrap();
     let only_b = ElementwiseProgram {
         n_inputs: 2,
         instrs: vec![Instr::Const(3.0), Instr::Binary(B::Mul, 0, 2)],
     };
-    let e = g.push(Op::Elementwise(Arc::new(only_b)), &[b, h]).unwrap();
+    let e = g
+        .push(Op::Fused(FusedOp::Elementwise(Arc::new(only_b))), &[b, h])
+        .unwrap();
     let ln = g
-        .push(Op::AddLayerNorm { eps: 1e-6 }, &[h, e, b, b])
+        .push(
+            Op::Fused(FusedOp::AddLayerNorm { eps: 1e-6 }),
+            &[h, e, b, b],
+        )
         .unwrap();
     g.output(ln);
     let m = export_and_check(&g);

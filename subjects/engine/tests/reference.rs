@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use engine::nn::Linear;
-use engine::ops::{BinaryOp, ElementwiseProgram, Instr, Op, UnaryOp};
+use engine::ops::{BinaryOp, ElementwiseProgram, FusedOp, Instr, Op, UnaryOp};
 use engine::{DType, Error, Graph, Tensor, Value, dims, reference};
 
 fn f32s(dims: &[usize], values: &[f32]) -> Tensor {
@@ -251,7 +251,7 @@ fn fused_ops_match_their_definition() {
         ],
     };
     let y = run1(f32s(&[4], &[1., -2., 3., -4.]), |g, x| {
-        g.push(Op::Elementwise(Arc::new(program)), &[x])
+        g.push(Op::Fused(FusedOp::Elementwise(Arc::new(program))), &[x])
     });
     assert_eq!(y.as_f32().unwrap(), &[3., 0., 7., 0.]);
 
@@ -263,7 +263,10 @@ fn fused_ops_match_their_definition() {
     let y = run1(f32s(&[1, 4], &[1., 2., 3., 4.]), |g, x| {
         let wt = g.constant(f32s(&[4, 2], &[1., -1., 0.5, 0.5, -0.5, 1.5, 2., -2.]));
         let b = g.constant(f32s(&[2], &[0.1, -0.1]));
-        g.push(Op::MatMulEpilogue(Arc::new(epilogue)), &[x, wt, b])
+        g.push(
+            Op::Fused(FusedOp::MatMulEpilogue(Arc::new(epilogue))),
+            &[x, wt, b],
+        )
     });
     assert_close(y.as_f32().unwrap(), &[8.6, 0.0], 1e-6);
 }

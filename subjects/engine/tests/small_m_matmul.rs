@@ -50,7 +50,12 @@ fn check(g: &Graph, x: &Tensor) -> Result<(), TestCaseError> {
     for fuse in [true, false] {
         for threads in [1, 2] {
             let mut exe = compiled(g, threads, fuse);
-            prop_assert_eq!(exe.report().panel_weights, 1, "{}", exe.report());
+            prop_assert_eq!(
+                exe.report().target.cpu().unwrap().panel_weights,
+                1,
+                "{}",
+                exe.report()
+            );
             let got = exe.run(std::slice::from_ref(x)).unwrap();
             let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
             prop_assert!(p.ok(), "fuse {fuse}, {threads} threads: {p:?}");
@@ -86,7 +91,7 @@ fn rows_switch_between_the_panel_kernel_and_gemm() {
     let g = linear(&mut rng, dims!["batch", "rows", k], k, n, true, 1);
     for threads in [1, 2] {
         let mut exe = compiled(&g, threads, true);
-        assert_eq!(exe.report().panel_weights, 1);
+        assert_eq!(exe.report().target.cpu().unwrap().panel_weights, 1);
         for (batch, rows) in [
             (1, 3),
             (1, 32),
@@ -117,7 +122,7 @@ fn only_weight_only_constants_are_packed() {
         let mut exe = compiled(g, 1, true);
         let got = exe.run(std::slice::from_ref(x)).unwrap();
         assert!(Parity::of(&got, &want, ATOL, RTOL).unwrap().ok());
-        exe.report().panel_weights
+        exe.report().target.cpu().unwrap().panel_weights
     };
     let x = random(&mut rng, &x_dims);
 
@@ -173,7 +178,7 @@ fn broadcast_left_operands() {
         let want = reference::run(&g, std::slice::from_ref(&x)).unwrap();
         for threads in [1, 2] {
             let mut exe = compiled(&g, threads, true);
-            assert_eq!(exe.report().panel_weights, 1);
+            assert_eq!(exe.report().target.cpu().unwrap().panel_weights, 1);
             let got = exe.run(std::slice::from_ref(&x)).unwrap();
             let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
             assert!(p.ok(), "{x_dims:?} -> {a_dims:?}, {threads} threads: {p:?}");

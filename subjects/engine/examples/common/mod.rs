@@ -38,10 +38,7 @@ pub fn compile_run_verify(
     tol: f64,
 ) -> engine::Result<bool> {
     println!("2. compile for the CPU (1 thread)");
-    let options = CompileOptions {
-        threads: 1,
-        ..Default::default()
-    };
+    let options = CompileOptions::cpu(1);
     let mut exe = engine::compile(g, &options)?;
     print_indented(&exe.report().to_string());
     println!("   compiled graph:");

@@ -1,73 +1,103 @@
-//! The optimising CPU compiler: graph passes, then an executable with a memory plan.
+//! The backend-neutral compiler: graph passes, the memory planner and the driver that hands
+//! the optimised graph to a backend.
 //!
-//! [`compile`] runs the passes in the order listed there, each in its own file under
-//! `passes/`, and re-validates the graph after every one. The result is an [`Executable`]
-//! that plans memory per binding of the symbolic dims and runs the CPU kernels.
+//! [`compile_with`] runs the passes the backend asks for (each in its own file under
+//! `passes/`), re-validates the graph after every one, and lets the backend lower the result
+//! into something that runs. Backends (`cpu/`, ...) implement [`Backend`] and [`Compiled`];
+//! `target.rs` maps a [`crate::Target`] to its backend. Nothing here knows any backend.
 
-mod executable;
-mod passes;
+pub(crate) mod memory_plan;
+pub(crate) mod passes;
 mod report;
 
-pub use executable::Executable;
+use std::time::Duration;
+
+pub use passes::Pass;
 pub use report::{CompileReport, PassRecord};
 
-use crate::{Graph, Result};
+use crate::ops::Op;
+use crate::{DType, Graph, Result, Tensor};
 
-/// How to compile.
-#[derive(Clone, Debug)]
-pub struct CompileOptions {
-    /// Threads of the executable's pool (0 = every core the OS gives this process).
-    pub threads: usize,
-    /// Fuse element-wise chains, matmul epilogues and residual adds into LayerNorm (off: one
-    /// kernel per node).
-    pub fuse: bool,
+/// A compilation target: which passes it wants, how it evaluates constants, and how it
+/// lowers the optimised graph.
+pub(crate) trait Backend {
+    /// The passes to run, in order.
+    fn passes(&self, fuse: bool) -> Vec<Pass> {
+        passes::standard(fuse)
+    }
+
+    /// `op` on constant inputs, as this backend computes it at run time (constant folding).
+    fn eval_constant(
+        &self,
+        op: &Op,
+        inputs: &[&Tensor],
+        out_dims: &[usize],
+        dtype: DType,
+    ) -> Result<Tensor>;
+
+    /// The optimised graph, ready to run.
+    fn lower(&self, graph: Graph, report: CompileReport) -> Result<Box<dyn Compiled>>;
 }
 
-impl Default for CompileOptions {
-    fn default() -> Self {
-        CompileOptions {
-            threads: 1,
-            fuse: true,
-        }
+/// A graph compiled by a backend.
+pub(crate) trait Compiled: Send {
+    fn graph(&self) -> &Graph;
+    fn report(&self) -> &CompileReport;
+    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>>;
+    /// Runs and also returns the wall time of every node of `graph()`.
+    fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)>;
+}
+
+/// A compiled graph: run it on host tensors, as often as needed.
+pub struct Executable(Box<dyn Compiled>);
+
+impl Executable {
+    /// The compiled (rewritten) graph. A backend may store constants in its own layout
+    /// (the CPU keeps matmul weights in panel order: same dims and elements, another order).
+    pub fn graph(&self) -> &Graph {
+        self.0.graph()
+    }
+
+    pub fn report(&self) -> &CompileReport {
+        self.0.report()
+    }
+
+    /// Runs the graph; inputs are checked against the declared ones (dtype, rank, sizes).
+    pub fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.0.run(inputs)
+    }
+
+    /// Runs the graph and also returns the wall time of every node of [`Self::graph`]
+    /// (zero for nodes that run no kernel), to see where a run's time goes.
+    pub fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
+        self.0.run_profiled(inputs)
     }
 }
 
-/// A graph-to-graph rewrite that records what it did.
-type Pass = fn(&Graph, &mut CompileReport) -> Result<Graph>;
-
-/// Compiles `graph` for this CPU.
-pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<Executable> {
+/// Compiles `graph` for `backend`.
+pub(crate) fn compile_with(graph: &Graph, backend: &dyn Backend, fuse: bool) -> Result<Executable> {
     graph.validate()?;
-    let mut passes: Vec<(&'static str, Pass)> = vec![
-        ("remove_dead_nodes", passes::dead_nodes::run),
-        ("fold_constants", passes::fold_constants::run),
-    ];
-    if options.fuse {
-        // Before element-wise fusion, which would take the residual add into a chain.
-        passes.push(("fuse_add_layer_norm", passes::fuse_add_layer_norm::run));
-        passes.push(("fuse_elementwise", passes::fuse_elementwise::run));
-        passes.push(("fuse_matmul_epilogue", passes::fuse_matmul_epilogue::run));
-    }
-    // Folding and fusion leave constants and producers nobody reads.
-    passes.push(("remove_dead_nodes", passes::dead_nodes::run));
-
     let mut report = CompileReport::new(graph.nodes().len());
     let mut g = graph.clone();
-    for (name, pass) in passes {
+    for pass in backend.passes(fuse) {
         let before = g.nodes().len();
-        g = pass(&g, &mut report)?;
+        let mut ctx = passes::PassContext {
+            report: &mut report,
+            backend,
+        };
+        g = (pass.run)(&g, &mut ctx)?;
         // Cheap (one inference per node), so on in every build, not only debug ones: a
         // pass bug must fail here, naming the pass, not as wrong numbers later.
         g.validate().map_err(|e| crate::Error::Graph {
             graph: g.name().into(),
-            why: format!("invalid after pass `{name}`: {e}"),
+            why: format!("invalid after pass `{}`: {e}", pass.name),
         })?;
         report.passes.push(PassRecord {
-            name,
+            name: pass.name,
             nodes_before: before,
             nodes_after: g.nodes().len(),
         });
     }
     report.nodes_after = g.nodes().len();
-    Executable::new(g, report, options)
+    Ok(Executable(backend.lower(g, report)?))
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::TargetReport;
+
 /// Counts from each pass and the memory plan of the last run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompileReport {
@@ -16,9 +18,6 @@ pub struct CompileReport {
     /// Of those, transposes feeding a matmul: weights stored `[out, in]` prepacked once into
     /// a contiguous `[in, out]` constant.
     pub prepacked_weights: usize,
-    /// Constant matmul weights re-stored in column panels for the small-M kernel (done
-    /// when the executable is made, after the passes).
-    pub panel_weights: usize,
     /// Element-wise chains of two or more ops fused into one `fused_elementwise` node.
     pub fused_chains: usize,
     /// Element-wise ops absorbed into a consumer by that fusion.
@@ -35,10 +34,8 @@ pub struct CompileReport {
     pub arena_bytes: usize,
     /// Bytes the same intermediates would take without buffer reuse.
     pub intermediate_bytes: usize,
-    /// ISA of the element-wise and reduction kernels (`cpu_isa()`).
-    pub isa: &'static str,
-    /// Threads of the executable's pool.
-    pub threads: usize,
+    /// What the backend did and chose (kernels, threads, weight layouts).
+    pub target: TargetReport,
 }
 
 /// One pass as it ran.
@@ -62,8 +59,8 @@ impl fmt::Display for CompileReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "nodes {} -> {} | isa {} | threads {}",
-            self.nodes_before, self.nodes_after, self.isa, self.threads
+            "nodes {} -> {} | {}",
+            self.nodes_before, self.nodes_after, self.target
         )?;
         for p in &self.passes {
             writeln!(
@@ -74,11 +71,10 @@ impl fmt::Display for CompileReport {
         }
         writeln!(
             f,
-            "  removed {}, folded {} ({} weights prepacked), {} weights in panels, fused {} chains ({} ops, {} immediates), {} matmul epilogues, {} add+layer_norm",
+            "  removed {}, folded {} ({} weights prepacked), fused {} chains ({} ops, {} immediates), {} matmul epilogues, {} add+layer_norm",
             self.removed,
             self.folded,
             self.prepacked_weights,
-            self.panel_weights,
             self.fused_chains,
             self.fused_ops,
             self.immediates,

@@ -58,8 +58,7 @@ impl Program {
             .iter()
             .map(|i| match i {
                 Instr::Const(_) => 0,
-                Instr::Unary(UnaryOp::Neg | UnaryOp::Relu | UnaryOp::Sqrt, _) => 1,
-                Instr::Unary(..) => 10,
+                Instr::Unary(op, _) => op.cost(),
                 Instr::Binary(..) => 1,
             })
             .sum::<usize>()
@@ -302,32 +301,31 @@ fn zip(a: &[f32], b: &[f32], o: &mut [f32], f: impl Fn(f32, f32) -> f32) {
     }
 }
 
-#[inline(always)]
-fn unary<const FMA: bool>(op: UnaryOp, a: &[f32], o: &mut [f32]) {
-    match op {
-        UnaryOp::Neg => map(a, o, |x| -x),
-        UnaryOp::Relu => map(a, o, |x| x.max(0.0)),
-        UnaryOp::Exp => map(a, o, math::exp::<FMA>),
-        UnaryOp::Log => map(a, o, math::log::<FMA>),
-        UnaryOp::Tanh => map(a, o, math::tanh::<FMA>),
-        UnaryOp::Sqrt => map(a, o, f32::sqrt),
-        UnaryOp::Rsqrt => map(a, o, |x| 1.0 / x.sqrt()),
-        UnaryOp::Gelu => map(a, o, math::gelu::<FMA>),
-        UnaryOp::GeluTanh => map(a, o, math::gelu_tanh::<FMA>),
-    }
+// The kernels of the op table's rows, each inlined into its own loop.
+macro_rules! unary_kernels {
+    ($( $(#[$doc:meta])* $v:ident($fn:ident) { flops: $fl:expr, cost: $c:expr,
+        domain: $d:tt, f64: $f64:expr, f32: $f32:ident, $($rest:tt)* } )*) => {
+        #[inline(always)]
+        fn unary<const FMA: bool>(op: UnaryOp, a: &[f32], o: &mut [f32]) {
+            match op {
+                $( UnaryOp::$v => map(a, o, math::$f32::<FMA>), )*
+            }
+        }
+    };
 }
+crate::unary_ops!(unary_kernels);
 
-#[inline(always)]
-fn binary(op: BinaryOp, a: &[f32], b: &[f32], o: &mut [f32]) {
-    match op {
-        BinaryOp::Add => zip(a, b, o, |x, y| x + y),
-        BinaryOp::Sub => zip(a, b, o, |x, y| x - y),
-        BinaryOp::Mul => zip(a, b, o, |x, y| x * y),
-        BinaryOp::Div => zip(a, b, o, |x, y| x / y),
-        BinaryOp::Maximum => zip(a, b, o, f32::max),
-        BinaryOp::Minimum => zip(a, b, o, f32::min),
-    }
+macro_rules! binary_kernels {
+    ($( $v:ident($fn:ident) { f64: $f64:expr, f32: $f32:expr, $($rest:tt)* } )*) => {
+        #[inline(always)]
+        fn binary(op: BinaryOp, a: &[f32], b: &[f32], o: &mut [f32]) {
+            match op {
+                $( BinaryOp::$v => zip(a, b, o, $f32), )*
+            }
+        }
+    };
 }
+crate::binary_ops!(binary_kernels);
 
 #[cfg(test)]
 mod tests {
@@ -423,11 +421,11 @@ mod tests {
             ],
         }));
         for prog in &progs {
-            // log/sqrt/rsqrt want positive input: feed them `y`.
-            let positive = matches!(
-                prog.instrs[0],
-                Instr::Unary(UnaryOp::Log | UnaryOp::Sqrt | UnaryOp::Rsqrt, _)
-            );
+            // Ops defined on positive numbers only get `y`.
+            let positive = match prog.instrs[0] {
+                Instr::Unary(op, _) => op.domain().0 > 0.0,
+                _ => false,
+            };
             let first = if positive { &y } else { &x };
             let ops = [operand(first, &[n], &[n]), operand(&y, &[n], &[n])];
             let ops = &ops[..prog.n_inputs];

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::Panels;
 use super::elementwise::Program;
-use crate::ops::{BinaryOp, ElementwiseProgram, Instr, Op, ReduceOp};
+use crate::ops::{BinaryOp, ElementwiseProgram, FusedOp, Instr, Op, ReduceOp};
 use crate::{Error, Result};
 
 /// What the CPU runs for one node.
@@ -72,7 +72,7 @@ impl Kernel {
             Op::Input { .. } | Op::Constant(_) => Kernel::Source,
             Op::Unary(u) => Kernel::Elementwise(Program::unary(*u)),
             Op::Binary(b) => Kernel::Elementwise(Program::binary(*b)),
-            Op::Elementwise(p) => {
+            Op::Fused(FusedOp::Elementwise(p)) => {
                 if p.n_inputs == 0 && p.instrs.is_empty() {
                     return Err(Error::BadArgument {
                         op: op.name().into(),
@@ -82,7 +82,7 @@ impl Kernel {
                 Kernel::Elementwise(Program::new(p))
             }
             Op::MatMul => Kernel::MatMul(None, None),
-            Op::MatMulEpilogue(p) => Kernel::MatMul(Some(Epilogue::split(p)), None),
+            Op::Fused(FusedOp::MatMulEpilogue(p)) => Kernel::MatMul(Some(Epilogue::split(p)), None),
             Op::Transpose { .. } | Op::Reshape { .. } | Op::BroadcastTo { .. } => {
                 Kernel::Copy(op.clone())
             }
@@ -95,7 +95,9 @@ impl Kernel {
             Op::Arange { .. } => Kernel::Arange,
             &Op::Slice { axis, start, .. } => Kernel::Slice { axis, start },
             &Op::Concat { axis } => Kernel::Concat { axis },
-            &Op::LayerNorm { eps } | &Op::AddLayerNorm { eps } => Kernel::LayerNorm { eps },
+            &Op::LayerNorm { eps } | &Op::Fused(FusedOp::AddLayerNorm { eps }) => {
+                Kernel::LayerNorm { eps }
+            }
             &Op::Softmax { axis } => Kernel::Softmax { axis },
             &Op::Conv2d {
                 stride, padding, ..

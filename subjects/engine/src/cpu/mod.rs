@@ -1,4 +1,4 @@
-//! CPU kernels of the compiled path, one job per file.
+//! The CPU backend: lowering to kernels, weight packing, the executable, one job per file.
 //!
 //! Kernels work on slices (no allocation of their own beyond small index vectors) so the
 //! executor can point them into its arena; constant folding calls the same kernels through
@@ -9,22 +9,81 @@ mod cast;
 mod concat;
 mod conv;
 mod elementwise;
+mod executable;
 mod gemv;
 mod index;
 mod isa;
 mod lower;
 pub(crate) mod math;
 mod matmul;
-pub(crate) mod movement;
+mod movement;
 mod norm;
+mod pack_weights;
 mod pool;
 mod reduce;
 mod softmax;
 
-pub(crate) use elementwise::Operand;
-pub(crate) use gemv::{Panels, pack as pack_panels};
+use std::fmt;
+
+use crate::compiler::{Backend, CompileReport, Compiled};
+
+use elementwise::Operand;
+use gemv::{Panels, pack as pack_panels};
 pub use isa::{Isa, cpu_isa};
-pub(crate) use lower::{Epilogue, Kernel};
+use lower::{Epilogue, Kernel};
+
+/// The CPU as a compilation target: the standard passes, then kernels on a pool of
+/// `threads`.
+pub(crate) struct CpuBackend {
+    threads: usize,
+}
+
+impl CpuBackend {
+    pub fn new(threads: usize) -> CpuBackend {
+        CpuBackend { threads }
+    }
+}
+
+impl Backend for CpuBackend {
+    fn eval_constant(
+        &self,
+        op: &Op,
+        inputs: &[&Tensor],
+        out_dims: &[usize],
+        dtype: crate::DType,
+    ) -> Result<Tensor> {
+        eval(op, inputs, out_dims, dtype)
+    }
+
+    fn lower(&self, graph: crate::Graph, report: CompileReport) -> Result<Box<dyn Compiled>> {
+        Ok(Box::new(executable::CpuExecutable::new(
+            graph,
+            report,
+            self.threads,
+        )?))
+    }
+}
+
+/// What the CPU backend chose.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CpuReport {
+    /// ISA of the element-wise and reduction kernels (`cpu_isa()`).
+    pub isa: &'static str,
+    /// Threads of the executable's pool.
+    pub threads: usize,
+    /// Constant matmul weights re-stored in column panels for the small-M kernel.
+    pub panel_weights: usize,
+}
+
+impl fmt::Display for CpuReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cpu: isa {} | threads {} | {} weights in panels",
+            self.isa, self.threads, self.panel_weights
+        )
+    }
+}
 
 use crate::ops::Op;
 use crate::{Data, Error, Result, Tensor, strides};

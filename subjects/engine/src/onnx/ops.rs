@@ -4,13 +4,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::proto::{Attribute, GraphDef, Initializer, Node, ValueInfo, data_type};
+use crate::layout::copy_strided;
+use crate::lowering::{Form, Lowering, Patterns};
 use crate::ops::elementwise::{GELU_TANH_COEF, SQRT_2_OVER_PI};
-use crate::ops::{BinaryOp, ElementwiseProgram, Instr, Op, ReduceOp, UnaryOp};
+use crate::ops::{Op, ReduceOp, UnaryOp};
 use crate::{DType, Data, Dim, Error, Graph, Result, Shape, Tensor, Value, strides};
 
 /// The `GraphProto` of `graph` (which has been validated).
 pub(super) fn graph_def(graph: &Graph) -> Result<GraphDef> {
-    Exporter::new(graph).run()
+    // Fused ops export as the public ops they fuse; position embeddings as a Slice.
+    let patterns = Patterns {
+        linear: false,
+        rows: true,
+    };
+    Exporter::new(&Lowering::new(graph, patterns)?).run()
 }
 
 /// Keys of the small constants the exporter makes (scalars, axes, shapes), shared by name.
@@ -23,6 +30,7 @@ enum ConstKey {
 
 struct Exporter<'g> {
     g: &'g Graph,
+    forms: &'g [Form],
     def: GraphDef,
     /// The ONNX name of each engine value, once exported.
     names: Vec<Option<String>>,
@@ -43,141 +51,51 @@ fn unsupported(op: &str, why: String) -> Error {
     }
 }
 
-/// When `node` gathers rows `0..len` of a constant table (`gather(table, arange(len))`, the
-/// position embeddings of a transformer), the length: the export slices the table instead.
-fn arange_rows<'a>(g: &'a Graph, node: &crate::Node) -> Option<&'a Dim> {
-    if !matches!(node.op, Op::Gather) {
-        return None;
-    }
-    let (table, idx) = (g.node(node.inputs[0]), g.node(node.inputs[1]));
-    match (&table.op, &idx.op) {
-        (
-            Op::Constant(_),
-            Op::Arange {
-                len,
-                dtype: DType::I64,
-            },
-        ) => Some(len),
-        _ => None,
-    }
-}
-
-/// The nodes some output depends on.
-fn live_nodes(g: &Graph) -> Vec<bool> {
-    let mut live = vec![false; g.nodes().len()];
-    for v in g.outputs() {
-        live[v.0] = true;
-    }
-    for i in (0..live.len()).rev() {
-        if !live[i] {
-            continue;
-        }
-        let node = &g.nodes()[i];
-        if arange_rows(g, node).is_some() {
-            live[node.inputs[0].0] = true;
-            continue;
-        }
-        for v in &node.inputs {
-            live[v.0] = true;
-        }
-    }
-    live
-}
-
-/// Numpy broadcasting of two valid shapes (the graph has been validated).
-fn broadcast(a: &Shape, b: &Shape) -> Shape {
-    let rank = a.rank().max(b.rank());
-    let at = |s: &Shape, i: usize| -> Dim {
-        let pad = rank - s.rank();
-        if i < pad {
-            Dim::Static(1)
-        } else {
-            s.0[i - pad].clone()
-        }
-    };
-    Shape(
-        (0..rank)
-            .map(|i| match (at(a, i), at(b, i)) {
-                (Dim::Static(1), d) => d,
-                (d, _) => d,
-            })
-            .collect(),
-    )
-}
-
 /// `t` with its axes reordered: output axis `i` is input axis `perm[i]`.
 fn permuted(t: &Tensor, perm: &[usize]) -> Result<Tensor> {
     let dims = t.dims();
     let out_dims: Vec<usize> = perm.iter().map(|&p| dims[p]).collect();
     let in_strides = strides(dims);
     let walk: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
-    fn gather<T: Copy>(src: &[T], dims: &[usize], walk: &[usize]) -> Vec<T> {
-        let n: usize = dims.iter().product();
-        let mut out = Vec::with_capacity(n);
-        if n == 0 {
-            return out;
-        }
-        let mut index = vec![0; dims.len()];
-        let mut offset = 0;
-        for _ in 0..n {
-            out.push(src[offset]);
-            for k in (0..dims.len()).rev() {
-                index[k] += 1;
-                offset += walk[k];
-                if index[k] < dims[k] {
-                    break;
-                }
-                offset -= walk[k] * dims[k];
-                index[k] = 0;
-            }
-        }
-        out
-    }
-    /// The common case, a matrix transpose, in cache-friendly tiles.
-    fn transpose2<T: Copy + Default>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
-        const TILE: usize = 32;
-        let mut out = vec![T::default(); rows * cols];
-        for r0 in (0..rows).step_by(TILE) {
-            for c0 in (0..cols).step_by(TILE) {
-                for r in r0..(r0 + TILE).min(rows) {
-                    for c in c0..(c0 + TILE).min(cols) {
-                        out[c * rows + r] = src[r * cols + c];
-                    }
-                }
-            }
-        }
-        out
-    }
-    if perm == [1, 0] {
-        let (r, c) = (dims[0], dims[1]);
-        let data = match t.data() {
-            Data::F32(v) => Data::F32(transpose2(v, r, c)),
-            Data::I64(v) => Data::I64(transpose2(v, r, c)),
-        };
-        return Tensor::new(&out_dims, data);
-    }
     let data = match t.data() {
-        Data::F32(v) => Data::F32(gather(v, &out_dims, &walk)),
-        Data::I64(v) => Data::I64(gather(v, &out_dims, &walk)),
+        Data::F32(v) => {
+            let mut out = vec![0.0; v.len()];
+            copy_strided(v, &out_dims, &walk, &mut out);
+            Data::F32(out)
+        }
+        Data::I64(v) => {
+            let mut out = vec![0; v.len()];
+            copy_strided(v, &out_dims, &walk, &mut out);
+            Data::I64(out)
+        }
     };
     Tensor::new(&out_dims, data)
 }
 
-fn binary_op_type(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Add => "Add",
-        BinaryOp::Sub => "Sub",
-        BinaryOp::Mul => "Mul",
-        BinaryOp::Div => "Div",
-        BinaryOp::Maximum => "Max",
-        BinaryOp::Minimum => "Min",
-    }
+macro_rules! onnx_unary {
+    ($( $(#[$doc:meta])* $v:ident($fn:ident) { flops: $fl:expr, cost: $c:expr, domain: $d:tt,
+        f64: $f64:expr, f32: $f32:ident, wgsl: $w:literal, onnx: $onnx:expr, $($rest:tt)* } )*) => {
+        impl Exporter<'_> {
+            /// `op(x)` written to `dst`, in the ONNX form of its row of the op table.
+            fn unary(&mut self, op: UnaryOp, x: String, dst: &str) {
+                match op {
+                    $( UnaryOp::$v => {
+                        let emit: fn(&mut Self, String, &str) = $onnx;
+                        emit(self, x, dst)
+                    } )*
+                }
+            }
+        }
+    };
 }
+crate::unary_ops!(onnx_unary);
 
 impl<'g> Exporter<'g> {
-    fn new(g: &'g Graph) -> Self {
+    fn new(lowering: &'g Lowering) -> Self {
+        let (g, forms) = (&lowering.graph, &lowering.forms[..]);
         Exporter {
             g,
+            forms,
             def: GraphDef {
                 name: g.name().to_string(),
                 ..GraphDef::default()
@@ -220,16 +138,15 @@ impl<'g> Exporter<'g> {
             }
         }
 
-        let live = live_nodes(g);
         for (i, node) in g.nodes().iter().enumerate() {
-            if !live[i] || matches!(node.op, Op::Input { .. } | Op::Constant(_)) {
+            if !self.forms[i].computes() {
                 continue;
             }
             let dst = match direct.get(&i) {
                 Some(name) => name.clone(),
                 None => self.fresh(&format!("{}_{i}", node.op.name())),
             };
-            self.emit(node, &dst)?;
+            self.emit(i, &dst)?;
             self.names[i] = Some(dst);
         }
         for (v, name) in aliases {
@@ -437,8 +354,9 @@ impl<'g> Exporter<'g> {
 
     // ---- ops ----
 
-    fn emit(&mut self, node: &crate::Node, dst: &str) -> Result<()> {
+    fn emit(&mut self, i: usize, dst: &str) -> Result<()> {
         let g = self.g;
+        let node = &g.nodes()[i];
         let ins = &node.inputs;
         let dst_s = dst.to_string();
         match &node.op {
@@ -449,7 +367,7 @@ impl<'g> Exporter<'g> {
             }
             Op::Binary(op) => {
                 let (a, b) = (self.value(ins[0])?, self.value(ins[1])?);
-                self.push(binary_op_type(*op), vec![a, b], vec![], dst_s);
+                self.push(op.onnx(), vec![a, b], vec![], dst_s);
             }
             Op::MatMul => {
                 let (a, b) = (self.value(ins[0])?, self.value(ins[1])?);
@@ -521,7 +439,7 @@ impl<'g> Exporter<'g> {
                 self.push("Cast", vec![x], vec![to], dst_s);
             }
             Op::Gather => {
-                if let Some(len) = arange_rows(g, node) {
+                if let Form::Rows { len, .. } = &self.forms[i] {
                     let table = self.value(ins[0])?;
                     let end = match len {
                         Dim::Static(n) => self.i64s(&[*n as i64]),
@@ -538,11 +456,6 @@ impl<'g> Exporter<'g> {
             Op::LayerNorm { eps } => {
                 let x = self.value(ins[0])?;
                 self.layer_norm(x, ins[1], ins[2], *eps, dst)?;
-            }
-            Op::AddLayerNorm { eps } => {
-                let (a, b) = (self.value(ins[0])?, self.value(ins[1])?);
-                let sum = self.push_tmp("Add", vec![a, b], vec![], dst, "sum");
-                self.layer_norm(sum, ins[2], ins[3], *eps, dst)?;
             }
             Op::Softmax { axis } => {
                 let x = self.value(ins[0])?;
@@ -637,76 +550,48 @@ impl<'g> Exporter<'g> {
                 let probs = self.push_tmp("Softmax", vec![scores], axis, dst, "probs");
                 self.push("MatMul", vec![probs, v], vec![], dst_s);
             }
-            Op::Elementwise(program) => {
-                let mut regs = Vec::new();
-                for &v in ins {
-                    regs.push((self.value(v)?, g.shape(v).clone()));
-                }
-                self.program(program, regs, &node.shape, dst)?;
-            }
-            Op::MatMulEpilogue(program) => {
-                let (a, b) = (self.value(ins[0])?, self.value(ins[1])?);
-                let mm = self.push_tmp("MatMul", vec![a, b], vec![], dst, "matmul");
-                let mut regs = vec![(mm, node.shape.clone())];
-                for &v in &ins[2..] {
-                    regs.push((self.value(v)?, g.shape(v).clone()));
-                }
-                self.program(program, regs, &node.shape, dst)?;
-            }
+            Op::Fused(_) => unreachable!("`graph_def` decomposes fused ops first"),
         }
         Ok(())
     }
 
-    fn unary(&mut self, op: UnaryOp, x: String, dst: &str) {
-        let dst_s = dst.to_string();
-        let simple = match op {
-            UnaryOp::Neg => Some("Neg"),
-            UnaryOp::Relu => Some("Relu"),
-            UnaryOp::Exp => Some("Exp"),
-            UnaryOp::Log => Some("Log"),
-            UnaryOp::Tanh => Some("Tanh"),
-            UnaryOp::Sqrt => Some("Sqrt"),
-            UnaryOp::Rsqrt | UnaryOp::Gelu | UnaryOp::GeluTanh => None,
-        };
-        if let Some(op_type) = simple {
-            self.push(op_type, vec![x], vec![], dst_s);
-            return;
-        }
-        match op {
-            UnaryOp::Rsqrt => {
-                let s = self.push_tmp("Sqrt", vec![x], vec![], dst, "sqrt");
-                self.push("Reciprocal", vec![s], vec![], dst_s);
-            }
-            UnaryOp::Gelu => {
-                // x * (1 + erf(x / sqrt 2)) * 0.5: ORT's GeluFusion pattern.
-                let sqrt2 = self.f32_scalar(std::f32::consts::SQRT_2);
-                let d = self.push_tmp("Div", vec![x.clone(), sqrt2], vec![], dst, "div");
-                let e = self.push_tmp("Erf", vec![d], vec![], dst, "erf");
-                let one = self.f32_scalar(1.0);
-                let a = self.push_tmp("Add", vec![e, one], vec![], dst, "add");
-                let m = self.push_tmp("Mul", vec![x, a], vec![], dst, "mul");
-                let half = self.f32_scalar(0.5);
-                self.push("Mul", vec![m, half], vec![], dst_s);
-            }
-            UnaryOp::GeluTanh => {
-                // x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))): ORT's FastGeluFusion
-                // pattern.
-                let three = self.f32_scalar(3.0);
-                let cube = self.push_tmp("Pow", vec![x.clone(), three], vec![], dst, "cube");
-                let coef = self.f32_scalar(GELU_TANH_COEF as f32);
-                let c = self.push_tmp("Mul", vec![cube, coef], vec![], dst, "coef");
-                let inner = self.push_tmp("Add", vec![x.clone(), c], vec![], dst, "inner");
-                let k = self.f32_scalar(SQRT_2_OVER_PI as f32);
-                let scaled = self.push_tmp("Mul", vec![inner, k], vec![], dst, "scaled");
-                let t = self.push_tmp("Tanh", vec![scaled], vec![], dst, "tanh");
-                let one = self.f32_scalar(1.0);
-                let a = self.push_tmp("Add", vec![t, one], vec![], dst, "add");
-                let half = self.f32_scalar(0.5);
-                let h = self.push_tmp("Mul", vec![x, half], vec![], dst, "half");
-                self.push("Mul", vec![h, a], vec![], dst_s);
-            }
-            _ => unreachable!("handled above"),
-        }
+    /// A standard ONNX op of one input.
+    fn native(&mut self, op_type: &'static str, x: String, dst: &str) {
+        self.push(op_type, vec![x], vec![], dst.to_string());
+    }
+
+    fn rsqrt(&mut self, x: String, dst: &str) {
+        let s = self.push_tmp("Sqrt", vec![x], vec![], dst, "sqrt");
+        self.push("Reciprocal", vec![s], vec![], dst.to_string());
+    }
+
+    /// x * (1 + erf(x / sqrt 2)) * 0.5: ORT's GeluFusion pattern.
+    fn gelu_erf(&mut self, x: String, dst: &str) {
+        let sqrt2 = self.f32_scalar(std::f32::consts::SQRT_2);
+        let d = self.push_tmp("Div", vec![x.clone(), sqrt2], vec![], dst, "div");
+        let e = self.push_tmp("Erf", vec![d], vec![], dst, "erf");
+        let one = self.f32_scalar(1.0);
+        let a = self.push_tmp("Add", vec![e, one], vec![], dst, "add");
+        let m = self.push_tmp("Mul", vec![x, a], vec![], dst, "mul");
+        let half = self.f32_scalar(0.5);
+        self.push("Mul", vec![m, half], vec![], dst.to_string());
+    }
+
+    /// x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))): ORT's FastGeluFusion pattern.
+    fn gelu_tanh(&mut self, x: String, dst: &str) {
+        let three = self.f32_scalar(3.0);
+        let cube = self.push_tmp("Pow", vec![x.clone(), three], vec![], dst, "cube");
+        let coef = self.f32_scalar(GELU_TANH_COEF as f32);
+        let c = self.push_tmp("Mul", vec![cube, coef], vec![], dst, "coef");
+        let inner = self.push_tmp("Add", vec![x.clone(), c], vec![], dst, "inner");
+        let k = self.f32_scalar(SQRT_2_OVER_PI as f32);
+        let scaled = self.push_tmp("Mul", vec![inner, k], vec![], dst, "scaled");
+        let t = self.push_tmp("Tanh", vec![scaled], vec![], dst, "tanh");
+        let one = self.f32_scalar(1.0);
+        let a = self.push_tmp("Add", vec![t, one], vec![], dst, "add");
+        let half = self.f32_scalar(0.5);
+        let h = self.push_tmp("Mul", vec![x, half], vec![], dst, "half");
+        self.push("Mul", vec![h, a], vec![], dst.to_string());
     }
 
     fn layer_norm(
@@ -758,54 +643,6 @@ impl<'g> Exporter<'g> {
             }
         };
         self.push("Reshape", vec![xs, shape], attrs, dst.to_string());
-        Ok(())
-    }
-
-    /// A fused element-wise program as one node per instruction. `regs` holds the inputs'
-    /// names and shapes; the result is expanded to `out` when the program does not broadcast
-    /// to it by itself.
-    fn program(
-        &mut self,
-        p: &ElementwiseProgram,
-        mut regs: Vec<(String, Shape)>,
-        out: &Shape,
-        dst: &str,
-    ) -> Result<()> {
-        let n = p.instrs.len();
-        for (j, instr) in p.instrs.iter().enumerate() {
-            let shape = match *instr {
-                Instr::Const(c) => {
-                    let c = self.f32_scalar(c);
-                    regs.push((c, Shape::scalar()));
-                    continue;
-                }
-                Instr::Unary(_, a) => regs[a].1.clone(),
-                Instr::Binary(_, a, b) => broadcast(&regs[a].1, &regs[b].1),
-            };
-            let name = if j + 1 == n && shape == *out {
-                dst.to_string()
-            } else {
-                self.tmp(dst, &format!("r{}", regs.len()))
-            };
-            match *instr {
-                Instr::Const(_) => unreachable!("constants are registers, not nodes"),
-                Instr::Unary(op, a) => self.unary(op, regs[a].0.clone(), &name),
-                Instr::Binary(op, a, b) => {
-                    let ab = vec![regs[a].0.clone(), regs[b].0.clone()];
-                    self.push(binary_op_type(op), ab, vec![], name.clone());
-                }
-            }
-            regs.push((name, shape));
-        }
-        let (result, shape) = regs.swap_remove(p.output());
-        if result != dst {
-            if shape == *out {
-                self.push("Identity", vec![result], vec![], dst.to_string());
-            } else {
-                let s = self.shape_tensor(&out.0)?;
-                self.push("Expand", vec![result, s], vec![], dst.to_string());
-            }
-        }
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Shape and dtype inference for every op, on symbolic or concrete shapes alike.
 
+use super::Op;
 use super::infer_model;
-use super::{ElementwiseProgram, Op};
 use crate::{DType, Dim, Error, Result, Shape};
 
 pub(super) fn infer(op: &Op, inputs: &[(&Shape, DType)]) -> Result<(Shape, DType)> {
@@ -9,10 +9,8 @@ pub(super) fn infer(op: &Op, inputs: &[(&Shape, DType)]) -> Result<(Shape, DType
     let arity = match op {
         Op::Input { .. } | Op::Constant(_) | Op::Arange { .. } => 0,
         Op::Binary(_) | Op::MatMul | Op::Gather => 2,
-        Op::Elementwise(p) => p.n_inputs,
-        Op::MatMulEpilogue(p) => p.n_inputs + 1,
+        Op::Fused(f) => f.arity(),
         Op::LayerNorm { .. } => 3,
-        Op::AddLayerNorm { .. } => 4,
         Op::Conv2d { bias, .. } => 2 + usize::from(*bias),
         Op::Attention { masked, .. } => 3 + usize::from(*masked),
         // Any number but none.
@@ -42,23 +40,7 @@ pub(super) fn infer(op: &Op, inputs: &[(&Shape, DType)]) -> Result<(Shape, DType
             require_f32(name, db)?;
             Ok((broadcast(name, a, b)?, DType::F32))
         }
-        Op::Elementwise(p) => Ok((elementwise_shape(name, p, inputs)?, DType::F32)),
         Op::MatMul => matmul(name, inputs[0], inputs[1]),
-        Op::MatMulEpilogue(p) => {
-            let (mm, _) = matmul(name, inputs[0], inputs[1])?;
-            let mut rest: Vec<(&Shape, DType)> = vec![(&mm, DType::F32)];
-            rest.extend_from_slice(&inputs[2..]);
-            let out = elementwise_shape(name, p, &rest)?;
-            if out != mm {
-                return Err(Error::ShapeMismatch {
-                    op: name.into(),
-                    lhs: mm,
-                    rhs: out,
-                    why: "an epilogue may not change the matmul's output shape".into(),
-                });
-            }
-            Ok((out, DType::F32))
-        }
         Op::Transpose { perm } => {
             let (shape, dtype) = inputs[0];
             let mut seen = vec![false; perm.len()];
@@ -130,20 +112,6 @@ pub(super) fn infer(op: &Op, inputs: &[(&Shape, DType)]) -> Result<(Shape, DType
         Op::Cast { to } => Ok((inputs[0].0.clone(), *to)),
         Op::Gather => infer_model::gather(name, inputs[0], inputs[1]),
         Op::LayerNorm { .. } => infer_model::layer_norm(name, inputs[0], &inputs[1..]),
-        Op::AddLayerNorm { .. } => {
-            let (a, da) = inputs[0];
-            let (b, db) = inputs[1];
-            require_f32(name, db)?;
-            if a != b {
-                return Err(Error::ShapeMismatch {
-                    op: name.into(),
-                    lhs: a.clone(),
-                    rhs: b.clone(),
-                    why: "the residual add must not broadcast".into(),
-                });
-            }
-            infer_model::layer_norm(name, (a, da), &inputs[2..])
-        }
         Op::Softmax { axis } => {
             let (shape, dtype) = inputs[0];
             require_f32(name, dtype)?;
@@ -160,6 +128,7 @@ pub(super) fn infer(op: &Op, inputs: &[(&Shape, DType)]) -> Result<(Shape, DType
             infer_model::max_pool2d(name, inputs[0], *kernel, *stride)
         }
         Op::Attention { .. } => infer_model::attention(name, inputs),
+        Op::Fused(f) => f.infer(inputs),
     }
 }
 
@@ -209,20 +178,11 @@ fn dim_from_right(s: &Shape, from_right: usize) -> Dim {
     }
 }
 
-fn elementwise_shape(
+pub(super) fn matmul(
     op: &str,
-    p: &ElementwiseProgram,
-    inputs: &[(&Shape, DType)],
-) -> Result<Shape> {
-    let mut out = Shape::scalar();
-    for &(shape, dtype) in &inputs[..p.n_inputs] {
-        require_f32(op, dtype)?;
-        out = broadcast(op, &out, shape)?;
-    }
-    Ok(out)
-}
-
-fn matmul(op: &str, (a, da): (&Shape, DType), (b, db): (&Shape, DType)) -> Result<(Shape, DType)> {
+    (a, da): (&Shape, DType),
+    (b, db): (&Shape, DType),
+) -> Result<(Shape, DType)> {
     require_f32(op, da)?;
     require_f32(op, db)?;
     let mismatch = |why: String| Error::ShapeMismatch {

@@ -1,17 +1,18 @@
 //! Ops describe themselves: name, output shape and dtype inference, FLOP count.
 //!
-//! Adding an op: a variant here, its `infer` and `flops` arms (model ops infer in
-//! `infer_model.rs`), a builder method in `graph.rs` (model ops: `graph/model_ops.rs`), an
-//! arm in `reference.rs` (`reference/model_ops.rs`), and a `Kernel` in `cpu/lower.rs` with
-//! its arm in `cpu::run_node`. The compiler's exhaustive matches point at anything missed.
+//! Element-wise ops are rows of the table in `elementwise.rs`; ops only the compiler makes
+//! live in `fused.rs`. The recipes in `docs/recipes/` list the files each kind of op touches;
+//! the exhaustive matches point at anything missed.
 
 pub mod elementwise;
+pub mod fused;
 mod infer;
 mod infer_model;
 
 use std::sync::Arc;
 
 pub use elementwise::{BinaryOp, UnaryOp};
+pub use fused::{ElementwiseProgram, FusedOp, Instr, Reg, decompose};
 
 use crate::{Bindings, DType, Dim, Result, Shape, Tensor};
 
@@ -30,59 +31,6 @@ impl ReduceOp {
             ReduceOp::Mean => "reduce_mean",
             ReduceOp::Max => "reduce_max",
         }
-    }
-}
-
-/// A register of an [`ElementwiseProgram`]: registers `0..n_inputs` hold the inputs, each
-/// instruction defines the next one.
-pub type Reg = usize;
-
-/// One step of a fused element-wise program.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Instr {
-    Const(f32),
-    Unary(UnaryOp, Reg),
-    Binary(BinaryOp, Reg, Reg),
-}
-
-/// A chain of element-wise ops evaluated in one pass over the output, produced by fusion.
-/// Every input is broadcast to the output shape; the value of the last register is the
-/// result (or the first input, when there are no instructions).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ElementwiseProgram {
-    pub n_inputs: usize,
-    pub instrs: Vec<Instr>,
-}
-
-impl ElementwiseProgram {
-    pub fn output(&self) -> Reg {
-        self.n_inputs + self.instrs.len() - 1
-    }
-
-    pub fn flops_per_element(&self) -> u64 {
-        self.instrs
-            .iter()
-            .map(|i| match i {
-                Instr::Const(_) => 0,
-                Instr::Unary(op, _) => op.flops_per_element(),
-                Instr::Binary(..) => 1,
-            })
-            .sum()
-    }
-
-    /// Runs the program on one element (f64, the reference semantics).
-    pub fn eval_f64(&self, inputs: &[f64], regs: &mut Vec<f64>) -> f64 {
-        regs.clear();
-        regs.extend_from_slice(&inputs[..self.n_inputs]);
-        for instr in &self.instrs {
-            let v = match *instr {
-                Instr::Const(c) => c as f64,
-                Instr::Unary(op, a) => op.eval_f64(regs[a]),
-                Instr::Binary(op, a, b) => op.eval_f64(regs[a], regs[b]),
-            };
-            regs.push(v);
-        }
-        regs[regs.len() - 1]
     }
 }
 
@@ -114,21 +62,10 @@ pub enum Op {
     Cast {
         to: DType,
     },
-    /// Fused element-wise chain (compiler output).
-    Elementwise(Arc<ElementwiseProgram>),
-    /// `epilogue(a @ b, extra inputs...)`: a matmul whose output is finished in the same pass
-    /// (bias, activation, residual). Register 0 of the program is the matmul result, the
-    /// node's inputs after `a` and `b` are its other inputs. Compiler output.
-    MatMulEpilogue(Arc<ElementwiseProgram>),
     /// Rows of `table [V, D..]` picked by i64 `indices [I..]`: `[I.., D..]` (embeddings).
     Gather,
     /// `(x - mean) / sqrt(var + eps) * gamma + beta` over the last axis; inputs `x, gamma, beta`.
     LayerNorm {
-        eps: f32,
-    },
-    /// `layer_norm(a + b)`: a residual add finished inside the normalisation; inputs
-    /// `a, b, gamma, beta`. Compiler output.
-    AddLayerNorm {
         eps: f32,
     },
     Softmax {
@@ -167,6 +104,8 @@ pub enum Op {
         scale: f32,
         masked: bool,
     },
+    /// An op only the compiler produces (see [`fused`]); everyone else sees it decomposed.
+    Fused(FusedOp),
 }
 
 impl Op {
@@ -182,11 +121,8 @@ impl Op {
             Op::BroadcastTo { .. } => "broadcast_to",
             Op::Reduce { op, .. } => op.name(),
             Op::Cast { .. } => "cast",
-            Op::Elementwise(_) => "fused_elementwise",
-            Op::MatMulEpilogue(_) => "fused_matmul",
             Op::Gather => "gather",
             Op::LayerNorm { .. } => "layer_norm",
-            Op::AddLayerNorm { .. } => "fused_add_layer_norm",
             Op::Softmax { .. } => "softmax",
             Op::Slice { .. } => "slice",
             Op::Concat { .. } => "concat",
@@ -194,6 +130,7 @@ impl Op {
             Op::Conv2d { .. } => "conv2d",
             Op::MaxPool2d { .. } => "max_pool2d",
             Op::Attention { .. } => "attention",
+            Op::Fused(f) => f.name(),
         }
     }
 
@@ -238,11 +175,9 @@ impl Op {
             Op::Binary(_) => out,
             Op::Reduce { .. } => inputs[0].iter().product::<usize>() as u64,
             Op::MatMul => matmul_flops(&inputs[0], output),
-            Op::Elementwise(p) => out * p.flops_per_element(),
-            Op::MatMulEpilogue(p) => matmul_flops(&inputs[0], output) + out * p.flops_per_element(),
             // Mean, centred square and sum, normalise, scale and shift.
             Op::LayerNorm { .. } => 8 * out,
-            Op::AddLayerNorm { .. } => 9 * out,
+            Op::Fused(f) => f.flops(inputs, output),
             // Max, subtract, exp, sum, scale.
             Op::Softmax { .. } => 5 * out,
             Op::Conv2d { bias, .. } => {
@@ -264,7 +199,7 @@ impl Op {
     }
 }
 
-fn matmul_flops(a: &[usize], out: &[usize]) -> u64 {
+pub(crate) fn matmul_flops(a: &[usize], out: &[usize]) -> u64 {
     let k = a[a.len() - 1] as u64;
     2 * k * out.iter().product::<usize>() as u64
 }

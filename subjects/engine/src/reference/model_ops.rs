@@ -27,19 +27,10 @@ pub fn gather(table: &Operand, indices: &Operand) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-/// LayerNorm of `x` (plus `residual`) over the last axis, with the two-pass variance.
-pub fn layer_norm(
-    x: &Operand,
-    residual: Option<&Operand>,
-    gamma: &Operand,
-    beta: &Operand,
-    eps: f32,
-) -> Vec<f64> {
+/// LayerNorm of `x` over the last axis, with the two-pass variance.
+pub fn layer_norm(x: &Operand, gamma: &Operand, beta: &Operand, eps: f32) -> Vec<f64> {
     let d = *x.dims.last().unwrap();
     let mut out = x.data.to_vec();
-    if let Some(r) = residual {
-        out.iter_mut().zip(r.data).for_each(|(o, &r)| *o += r);
-    }
     for row in out.chunks_exact_mut(d.max(1)) {
         let mean = row.iter().sum::<f64>() / d as f64;
         let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / d as f64;

@@ -38,7 +38,14 @@ pub fn check(g: &Graph, inputs: &[Tensor]) -> Result<(), TestCaseError> {
     let want = reference::run(g, inputs).unwrap();
     for fuse in [true, false] {
         for threads in [1, 2] {
-            let mut exe = compile(g, &CompileOptions { threads, fuse }).unwrap();
+            let mut exe = compile(
+                g,
+                &CompileOptions {
+                    fuse,
+                    ..CompileOptions::cpu(threads)
+                },
+            )
+            .unwrap();
             let got = exe.run(inputs).unwrap();
             let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
             prop_assert!(
@@ -54,7 +61,14 @@ pub fn check(g: &Graph, inputs: &[Tensor]) -> Result<(), TestCaseError> {
 
 /// `g` compiled with `threads` threads, fused or not.
 pub fn compiled(g: &Graph, threads: usize, fuse: bool) -> engine::Executable {
-    compile(g, &CompileOptions { threads, fuse }).unwrap()
+    compile(
+        g,
+        &CompileOptions {
+            fuse,
+            ..CompileOptions::cpu(threads)
+        },
+    )
+    .unwrap()
 }
 
 /// The names of the computing nodes of a (compiled) graph, in order.

@@ -1,11 +1,11 @@
 //! Removes nodes that no output depends on (declared inputs always stay: callers pass them).
 
+use super::PassContext;
 use super::{copy_node, copy_outputs};
-use crate::compiler::CompileReport;
 use crate::ops::Op;
 use crate::{Graph, Result};
 
-pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
+pub fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let nodes = g.nodes();
     let mut live = vec![false; nodes.len()];
     for v in g.outputs() {
@@ -26,6 +26,6 @@ pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
         }
     }
     copy_outputs(g, &mut new, &map);
-    report.removed += nodes.len() - new.nodes().len();
+    ctx.report.removed += nodes.len() - new.nodes().len();
     Ok(new)
 }

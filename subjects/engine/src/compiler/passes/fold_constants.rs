@@ -1,5 +1,5 @@
-//! Constant folding: a node whose inputs are all constants is evaluated now, by the same
-//! CPU kernels the executable runs.
+//! Constant folding: a node whose inputs are all constants is evaluated now, by the
+//! backend's own kernels (`Backend::eval_constant`), so folded values match run-time ones.
 //!
 //! This is also weight prepacking: a Linear stores `W` as `[out, in]` and computes
 //! `x @ transpose(W)`; folding the transpose leaves a contiguous `[in, out]` constant, so
@@ -7,16 +7,16 @@
 
 use std::sync::Arc;
 
+use super::PassContext;
 use super::{consumers, copy_node, copy_outputs};
-use crate::compiler::CompileReport;
-use crate::ops::Op;
-use crate::{Graph, Result, Tensor, cpu};
+use crate::ops::{FusedOp, Op};
+use crate::{Graph, Result, Tensor};
 
 /// Outputs up to this many elements are always folded; bigger ones only when no larger
 /// than their inputs (so `broadcast_to` of a small constant stays a cheap broadcast).
 const SMALL: usize = 1024;
 
-pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
+pub fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let readers = consumers(g);
     let mut new = Graph::new(g.name());
     let mut map = vec![None; g.nodes().len()];
@@ -41,13 +41,18 @@ pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
         map[i] = Some(match fold {
             Some((ts, dims)) => {
                 let refs: Vec<&Tensor> = ts.iter().map(|t| t.as_ref()).collect();
-                let value = cpu::eval(&node.op, &refs, &dims, node.dtype)?;
-                report.folded += 1;
-                let feeds_matmul = readers[i]
-                    .iter()
-                    .any(|c| matches!(g.node(*c).op, Op::MatMul | Op::MatMulEpilogue(_)));
+                let value = ctx
+                    .backend
+                    .eval_constant(&node.op, &refs, &dims, node.dtype)?;
+                ctx.report.folded += 1;
+                let feeds_matmul = readers[i].iter().any(|c| {
+                    matches!(
+                        g.node(*c).op,
+                        Op::MatMul | Op::Fused(FusedOp::MatMulEpilogue(_))
+                    )
+                });
                 if matches!(node.op, Op::Transpose { .. }) && feeds_matmul {
-                    report.prepacked_weights += 1;
+                    ctx.report.prepacked_weights += 1;
                 }
                 new.constant(value)
             }

@@ -3,12 +3,12 @@
 //! inside the normalisation instead of being written out and read back. Runs before
 //! `fuse_elementwise`, which would otherwise take the add into a chain of its own.
 
+use super::PassContext;
 use super::{consumers, copy_node, copy_outputs, is_output};
-use crate::compiler::CompileReport;
-use crate::ops::{BinaryOp, Op};
+use crate::ops::{BinaryOp, FusedOp, Op};
 use crate::{Graph, Result, Value};
 
-pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
+pub fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let nodes = g.nodes();
     let readers = consumers(g);
     let outputs = is_output(g);
@@ -51,8 +51,8 @@ pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
             .chain(&node.inputs[1..])
             .map(|v| map[v.0].expect("passes emit a node's inputs before it"))
             .collect();
-        map[i] = Some(new.push(Op::AddLayerNorm { eps }, &inputs)?);
-        report.fused_add_layer_norms += 1;
+        map[i] = Some(new.push(Op::Fused(FusedOp::AddLayerNorm { eps }), &inputs)?);
+        ctx.report.fused_add_layer_norms += 1;
     }
     copy_outputs(g, &mut new, &map);
     Ok(new)

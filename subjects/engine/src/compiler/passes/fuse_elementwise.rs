@@ -3,18 +3,18 @@
 //! A node is computed inside its reader's program when it has exactly one reader, that
 //! reader is element-wise with the same shape (so nothing is recomputed per broadcast
 //! element), and it is not a graph output. Scalar f32 constants become `Instr::Const`
-//! immediates. Every remaining element-wise node becomes an `Op::Elementwise`, so the
+//! immediates. Every remaining element-wise node becomes an `FusedOp::Elementwise`, so the
 //! executor has one element-wise path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::PassContext;
 use super::{consumers, copy_node, copy_outputs, is_output};
-use crate::compiler::CompileReport;
-use crate::ops::{ElementwiseProgram, Instr, Op};
+use crate::ops::{ElementwiseProgram, FusedOp, Instr, Op};
 use crate::{DType, Graph, Node, Result, Value};
 
-pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
+pub fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let nodes = g.nodes();
     let readers = consumers(g);
     let outputs = is_output(g);
@@ -49,7 +49,7 @@ pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
                 continue;
             };
             let inputs: Vec<Value> = chain.leaves.iter().map(|v| map[v.0].unwrap()).collect();
-            let op = Op::Elementwise(Arc::new(chain.program.clone()));
+            let op = Op::Fused(FusedOp::Elementwise(Arc::new(chain.program.clone())));
             if let Ok((shape, _)) = op.infer(&leaf_facts(&new, &inputs))
                 && shape == node.shape
             {
@@ -61,10 +61,10 @@ pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
             Some((v, chain)) => {
                 map[i] = Some(v);
                 if chain.absorbed > 0 {
-                    report.fused_chains += 1;
-                    report.fused_ops += chain.absorbed;
+                    ctx.report.fused_chains += 1;
+                    ctx.report.fused_ops += chain.absorbed;
                 }
-                report.immediates += chain.immediates;
+                ctx.report.immediates += chain.immediates;
             }
             None => {
                 return Err(crate::Error::Graph {
@@ -86,7 +86,7 @@ fn leaf_facts<'g>(g: &'g Graph, inputs: &[Value]) -> Vec<(&'g crate::Shape, DTyp
 /// an empty identity program, which is left as it is).
 fn program_of(node: &Node) -> Option<ElementwiseProgram> {
     match &node.op {
-        Op::Elementwise(p) if p.instrs.is_empty() => None,
+        Op::Fused(FusedOp::Elementwise(p)) if p.instrs.is_empty() => None,
         Op::Unary(op) => Some(ElementwiseProgram {
             n_inputs: 1,
             instrs: vec![Instr::Unary(*op, 0)],
@@ -95,7 +95,7 @@ fn program_of(node: &Node) -> Option<ElementwiseProgram> {
             n_inputs: 2,
             instrs: vec![Instr::Binary(*op, 0, 1)],
         }),
-        Op::Elementwise(p) => Some((**p).clone()),
+        Op::Fused(FusedOp::Elementwise(p)) => Some((**p).clone()),
         _ => None,
     }
 }

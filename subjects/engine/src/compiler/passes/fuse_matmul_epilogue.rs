@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
+use super::PassContext;
 use super::{consumers, copy_node, copy_outputs, is_output};
-use crate::compiler::CompileReport;
-use crate::ops::{ElementwiseProgram, Instr, Op};
+use crate::ops::{ElementwiseProgram, FusedOp, Instr, Op};
 use crate::{Graph, Result, Value};
 
-pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
+pub fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let nodes = g.nodes();
     let readers = consumers(g);
     let outputs = is_output(g);
@@ -17,7 +17,7 @@ pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
     let mut take: Vec<Option<usize>> = vec![None; nodes.len()];
     let mut fused = vec![false; nodes.len()];
     for (c, node) in nodes.iter().enumerate() {
-        if !matches!(node.op, Op::Elementwise(_)) {
+        if !matches!(node.op, Op::Fused(FusedOp::Elementwise(_))) {
             continue;
         }
         take[c] = node.inputs.iter().position(|&v| {
@@ -38,7 +38,7 @@ pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
         if fused[i] {
             continue;
         }
-        let (Some(j), Op::Elementwise(p)) = (take[i], &node.op) else {
+        let (Some(j), Op::Fused(FusedOp::Elementwise(p))) = (take[i], &node.op) else {
             map[i] = Some(copy_node(&mut new, node, &map)?);
             continue;
         };
@@ -52,8 +52,11 @@ pub fn run(g: &Graph, report: &mut CompileReport) -> Result<Graph> {
                 .map(|(_, v)| map[v.0].unwrap()),
         );
         let program = move_input_first(p, j);
-        map[i] = Some(new.push(Op::MatMulEpilogue(Arc::new(program)), &inputs)?);
-        report.fused_epilogues += 1;
+        map[i] = Some(new.push(
+            Op::Fused(FusedOp::MatMulEpilogue(Arc::new(program))),
+            &inputs,
+        )?);
+        ctx.report.fused_epilogues += 1;
     }
     copy_outputs(g, &mut new, &map);
     Ok(new)

@@ -1,15 +1,62 @@
-//! Compiler passes, one per file; `compiler::compile` lists their order.
+//! Graph-to-graph passes, one per file, backend-neutral; [`standard`] lists their order.
 
-pub mod dead_nodes;
-pub mod fold_constants;
-pub mod fuse_add_layer_norm;
-pub mod fuse_elementwise;
-pub mod fuse_matmul_epilogue;
-pub mod memory_plan;
-pub mod pack_weights;
+mod dead_nodes;
+mod fold_constants;
+mod fuse_add_layer_norm;
+mod fuse_elementwise;
+mod fuse_matmul_epilogue;
 
+use super::{Backend, CompileReport};
 use crate::ops::Op;
 use crate::{Graph, Node, Result, Value};
+
+/// What a pass may use besides the graph: the report it adds its counts to, and the backend
+/// (whose kernels fold constants).
+pub struct PassContext<'a> {
+    pub report: &'a mut CompileReport,
+    pub backend: &'a dyn Backend,
+}
+
+/// A graph-to-graph rewrite that records what it did.
+#[derive(Clone, Copy)]
+pub struct Pass {
+    pub name: &'static str,
+    pub run: fn(&Graph, &mut PassContext) -> Result<Graph>,
+}
+
+pub const REMOVE_DEAD_NODES: Pass = Pass {
+    name: "remove_dead_nodes",
+    run: dead_nodes::run,
+};
+pub const FOLD_CONSTANTS: Pass = Pass {
+    name: "fold_constants",
+    run: fold_constants::run,
+};
+pub const FUSE_ADD_LAYER_NORM: Pass = Pass {
+    name: "fuse_add_layer_norm",
+    run: fuse_add_layer_norm::run,
+};
+pub const FUSE_ELEMENTWISE: Pass = Pass {
+    name: "fuse_elementwise",
+    run: fuse_elementwise::run,
+};
+pub const FUSE_MATMUL_EPILOGUE: Pass = Pass {
+    name: "fuse_matmul_epilogue",
+    run: fuse_matmul_epilogue::run,
+};
+
+/// The pipeline a backend runs unless it has a reason not to; without `fuse`, every node
+/// stays one kernel.
+pub fn standard(fuse: bool) -> Vec<Pass> {
+    let mut passes = vec![REMOVE_DEAD_NODES, FOLD_CONSTANTS];
+    if fuse {
+        // Before element-wise fusion, which would take the residual add into a chain.
+        passes.extend([FUSE_ADD_LAYER_NORM, FUSE_ELEMENTWISE, FUSE_MATMUL_EPILOGUE]);
+    }
+    // Folding and fusion leave constants and producers nobody reads.
+    passes.push(REMOVE_DEAD_NODES);
+    passes
+}
 
 /// The distinct nodes that read each node, in graph order.
 pub fn consumers(g: &Graph) -> Vec<Vec<Value>> {

@@ -9,13 +9,12 @@
 
 use std::sync::Arc;
 
-use super::{consumers, copy_node, copy_outputs, is_output};
-use crate::compiler::CompileReport;
-use crate::cpu::{Kernel, Panels, pack_panels};
+use super::{CpuReport, Kernel, Panels, pack_panels};
+use crate::compiler::passes::{consumers, copy_node, copy_outputs, is_output};
 use crate::ops::Op;
 use crate::{Data, Graph, Node, Result, Tensor, Value};
 
-pub fn run(g: Graph, kernels: &mut [Kernel], report: &mut CompileReport) -> Result<Graph> {
+pub fn run(g: Graph, kernels: &mut [Kernel], report: &mut CpuReport) -> Result<Graph> {
     let readers = consumers(&g);
     let outputs = is_output(&g);
     let packable = |i: usize| -> Option<(usize, usize)> {

@@ -1,15 +1,16 @@
-//! A compiled graph: lowered kernels, memory plans per binding, a thread pool.
+//! A graph compiled for the CPU: lowered kernels, memory plans per binding, a thread pool.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::CompileOptions;
-use super::passes::memory_plan::{self, Home, Plan};
-use super::passes::pack_weights;
-use super::report::CompileReport;
-use crate::cpu::{Arg, ArgData, Ctx, Isa, Kernel, OutData, run_node};
-use crate::ops::Op;
-use crate::{DType, Data, Dim, Error, Graph, Result, Tensor, Value};
+use super::{Arg, ArgData, CpuReport, Ctx, Isa, Kernel, OutData, pack_weights, run_node};
+use crate::compiler::memory_plan::{self, Home, Plan};
+use crate::compiler::{CompileReport, Compiled};
+use crate::ops::{FusedOp, Op};
+use crate::{DType, Data, Dim, Error, Graph, Result, TargetReport, Tensor, Value};
+
+/// Arena offsets are multiples of this (a cache line; full-width aligned vectors).
+const ALIGN: usize = 64;
 
 /// One cache line of arena, so every offset the plan hands out is 64-byte aligned.
 #[derive(Clone, Copy)]
@@ -18,7 +19,7 @@ struct Line([u8; 64]);
 
 /// A graph compiled for this CPU. Runs reuse one arena for the intermediates, so a
 /// steady-state run allocates only the tensors it returns (and small bookkeeping).
-pub struct Executable {
+pub struct CpuExecutable {
     graph: Graph,
     report: CompileReport,
     kernels: Vec<Kernel>,
@@ -35,13 +36,13 @@ pub struct Executable {
     ctx: Ctx,
 }
 
-impl Executable {
+impl CpuExecutable {
     pub(crate) fn new(
         graph: Graph,
         mut report: CompileReport,
-        options: &CompileOptions,
-    ) -> Result<Executable> {
-        let threads = match options.threads {
+        threads: usize,
+    ) -> Result<CpuExecutable> {
+        let threads = match threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
@@ -63,8 +64,15 @@ impl Executable {
             .iter()
             .map(|n| Kernel::lower(&n.op))
             .collect::<Result<Vec<_>>>()?;
-        let graph = pack_weights::run(graph, &mut kernels, &mut report)?;
-        let homes = memory_plan::homes(&graph, &kernels);
+        let mut cpu = CpuReport::default();
+        let graph = pack_weights::run(graph, &mut kernels, &mut cpu)?;
+        // gemm reads matmul operands (not the epilogue's inputs) and attention's through
+        // strides, so transposes and broadcasts feeding them stay views.
+        let homes = memory_plan::homes(&graph, |c, k| match kernels[c.0] {
+            Kernel::MatMul(..) => k < 2,
+            Kernel::Attention { .. } => true,
+            _ => false,
+        });
         let mut symbols: Vec<String> = graph
             .inputs()
             .iter()
@@ -77,9 +85,10 @@ impl Executable {
         symbols.sort();
         symbols.dedup();
         let isa = Isa::detect();
-        report.isa = isa.name();
-        report.threads = threads;
-        Ok(Executable {
+        cpu.isa = isa.name();
+        cpu.threads = threads;
+        report.target = TargetReport::Cpu(cpu);
+        Ok(CpuExecutable {
             base: vec![0; graph.nodes().len()],
             graph,
             report,
@@ -93,30 +102,6 @@ impl Executable {
         })
     }
 
-    /// The compiled (rewritten) graph. A constant that only matmuls read as their weight is
-    /// stored in the small-M kernel's panel order (`CompileReport::panel_weights` counts
-    /// them): same dims, same elements, another order.
-    pub fn graph(&self) -> &Graph {
-        &self.graph
-    }
-
-    pub fn report(&self) -> &CompileReport {
-        &self.report
-    }
-
-    /// Runs the graph; inputs are checked against the declared ones (dtype, rank, sizes).
-    pub fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        self.run_timed(inputs, None)
-    }
-
-    /// Runs the graph and also returns the wall time of every node of [`Self::graph`]
-    /// (zero for inputs, constants, aliases and views), to see where a run's time goes.
-    pub fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
-        let mut times = vec![Duration::ZERO; self.graph.nodes().len()];
-        let out = self.run_timed(inputs, Some(&mut times))?;
-        Ok((out, times))
-    }
-
     fn run_timed(
         &mut self,
         inputs: &[Tensor],
@@ -125,7 +110,7 @@ impl Executable {
         let bindings = self.graph.bind_inputs(inputs)?;
         let key: Vec<usize> = self.symbols.iter().map(|s| bindings[s]).collect();
         if !self.plans.contains_key(&key) {
-            let plan = memory_plan::plan(&self.graph, &self.homes, &bindings)?;
+            let plan = memory_plan::plan(&self.graph, &self.homes, &bindings, ALIGN)?;
             let parallel = worth_threads(&self.graph, &plan.dims);
             self.plans.insert(key.clone(), (plan, parallel));
             self.report.plans = self.plans.len();
@@ -189,6 +174,26 @@ impl Executable {
     }
 }
 
+impl Compiled for CpuExecutable {
+    fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    fn report(&self) -> &CompileReport {
+        &self.report
+    }
+
+    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.run_timed(inputs, None)
+    }
+
+    fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
+        let mut times = vec![Duration::ZERO; self.graph.nodes().len()];
+        let out = self.run_timed(inputs, Some(&mut times))?;
+        Ok((out, times))
+    }
+}
+
 /// Estimated single-thread time below which a run stays on the caller's thread: handing
 /// a run to the pool and waking its workers costs tens of microseconds on this machine.
 const PARALLEL_MIN_NS: f64 = 200_000.0;
@@ -204,9 +209,10 @@ fn worth_threads(graph: &Graph, dims: &[Vec<usize>]) -> bool {
             match node.op {
                 // ~50 GFLOP/s for small and medium GEMMs (convolutions and attention are
                 // GEMMs too), ~0.5 ns per element otherwise.
-                Op::MatMul | Op::MatMulEpilogue(_) | Op::Conv2d { .. } | Op::Attention { .. } => {
-                    node.op.flops(&ins, &dims[i]) as f64 / 50.0
-                }
+                Op::MatMul
+                | Op::Fused(FusedOp::MatMulEpilogue(_))
+                | Op::Conv2d { .. }
+                | Op::Attention { .. } => node.op.flops(&ins, &dims[i]) as f64 / 50.0,
                 Op::Input { .. } | Op::Constant(_) => 0.0,
                 _ => dims[i].iter().product::<usize>() as f64 * 0.5,
             }

@@ -1,20 +1,18 @@
-//! The memory plan, the last step: where every value lives for one binding of the
+//! The memory plan, shared by the backends: where every value lives for one binding of the
 //! symbolic dims.
 //!
 //! Binding-independent decisions ([`homes`]) are made once: inputs and constants stay where
 //! they are, outputs are written straight into the returned tensors, a reshape aliases its
-//! input, and a transpose or broadcast read only by matmuls and attention is a strided view
-//! (both read their operands through gemm, which takes strides). Every other value is an intermediate in one arena. [`plan`] then gives each
+//! input, and a transpose or broadcast is a strided view when every reader can read strides
+//! (the backend says which operands of which nodes can). Every other value is an
+//! intermediate in one arena (a host buffer, or a device buffer). [`plan`] then gives each
 //! intermediate a live range (its node to its last reader, through aliases and views) and
 //! an offset, greedily by size, reusing space whose previous tenant is dead.
 
-use super::{consumers, is_output};
-use crate::cpu::{Kernel, movement};
+use super::passes::{consumers, is_output};
+use crate::layout::view_strides;
 use crate::ops::Op;
 use crate::{Bindings, Graph, Result, Value, strides};
-
-/// Arena offsets are multiples of this (a cache line; full-width aligned vectors).
-const ALIGN: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Home {
@@ -37,23 +35,18 @@ impl Home {
     }
 }
 
-pub fn homes(g: &Graph, kernels: &[Kernel]) -> Vec<Home> {
+/// Where each value lives. `reads_strided(node, k)`: whether the backend's kernel of
+/// `node` reads its input `k` through strides (so a view may feed it uncopied).
+pub fn homes(g: &Graph, reads_strided: impl Fn(Value, usize) -> bool) -> Vec<Home> {
     let readers = consumers(g);
     let outputs = is_output(g);
     let mut homes: Vec<Home> = Vec::with_capacity(g.nodes().len());
     for (i, node) in g.nodes().iter().enumerate() {
         let v = Value(i);
         let strided_readers_only = !readers[i].is_empty()
-            && readers[i].iter().all(|&c| match kernels[c.0] {
-                // The operands, not the epilogue's inputs.
-                Kernel::MatMul(..) => g
-                    .node(c)
-                    .inputs
-                    .iter()
-                    .enumerate()
-                    .all(|(k, &u)| u != v || k < 2),
-                Kernel::Attention { .. } => true,
-                _ => false,
+            && readers[i].iter().all(|&c| {
+                let inputs = &g.node(c).inputs;
+                (0..inputs.len()).all(|k| inputs[k] != v || reads_strided(c, k))
             });
         let home = match &node.op {
             Op::Input { .. } => Home::Input(g.inputs().iter().position(|&u| u == v).unwrap()),
@@ -87,7 +80,8 @@ pub struct Plan {
     pub intermediate_bytes: usize,
 }
 
-pub fn plan(g: &Graph, homes: &[Home], bindings: &Bindings) -> Result<Plan> {
+/// The layout of every value for `bindings`; arena offsets are multiples of `align` bytes.
+pub fn plan(g: &Graph, homes: &[Home], bindings: &Bindings, align: usize) -> Result<Plan> {
     let n = g.nodes().len();
     let dims = g.concrete_shapes(bindings)?;
     let mut st: Vec<Vec<usize>> = Vec::with_capacity(n);
@@ -96,7 +90,7 @@ pub fn plan(g: &Graph, homes: &[Home], bindings: &Bindings) -> Result<Plan> {
         let (s, r) = match homes[i] {
             Home::Alias(u) => (strides(&dims[i]), root[u.0]),
             Home::View(u) => {
-                let s = movement::view_strides(&g.nodes()[i].op, &dims[u.0], &st[u.0], &dims[i])
+                let s = view_strides(&g.nodes()[i].op, &dims[u.0], &st[u.0], &dims[i])
                     .expect("views are transposes and broadcasts");
                 (s, root[u.0])
             }
@@ -122,7 +116,7 @@ pub fn plan(g: &Graph, homes: &[Home], bindings: &Bindings) -> Result<Plan> {
 
     let bytes = |i: usize| {
         let b = dims[i].iter().product::<usize>() * g.nodes()[i].dtype.size_bytes();
-        b.next_multiple_of(ALIGN)
+        b.next_multiple_of(align)
     };
     let mut items: Vec<usize> = (0..n).filter(|&i| homes[i] == Home::Arena).collect();
     items.sort_by_key(|&i| (std::cmp::Reverse(bytes(i)), i));
@@ -176,19 +170,15 @@ mod tests {
         let n = g.neg(flat).unwrap();
         g.output(r);
         g.output(n);
-        let kernels: Vec<Kernel> = g
-            .nodes()
-            .iter()
-            .map(|n| Kernel::lower(&n.op).unwrap())
-            .collect();
-        let h = homes(&g, &kernels);
+        // As the CPU: matmul operands are read through strides.
+        let h = homes(&g, |c, k| matches!(g.node(c).op, Op::MatMul) && k < 2);
         assert_eq!(h[bt.0], Home::View(b));
         assert_eq!(h[mm.0], Home::Arena);
         assert_eq!(h[mt.0], Home::Arena);
         assert_eq!(h[flat.0], Home::Alias(mm));
         assert_eq!((h[r.0], h[n.0]), (Home::Output(0), Home::Output(1)));
 
-        let p = plan(&g, &h, &[("m".to_string(), 4)].into()).unwrap();
+        let p = plan(&g, &h, &[("m".to_string(), 4)].into(), 64).unwrap();
         assert_eq!(p.root[bt.0], b.0);
         assert_eq!(p.strides[bt.0], vec![1, 3]);
         // mm stays live until `neg` reads its alias, so it never shares space with `mt`.

@@ -1,0 +1,80 @@
+//! Where a graph is compiled for: the one place that names every backend.
+//!
+//! Adding a backend is a folder of its own (like `cpu/`) implementing the compiler's
+//! `Backend` and `Compiled`, plus one variant in each enum here.
+
+use std::fmt;
+
+use crate::compiler::{self, Executable};
+use crate::cpu::{CpuBackend, CpuReport};
+use crate::{Graph, Result};
+
+/// The device a graph is compiled for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// This machine's CPU, with a pool of `threads` (0 = every core the OS gives this
+    /// process).
+    Cpu { threads: usize },
+}
+
+/// How to compile.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    pub target: Target,
+    /// Fuse element-wise chains, matmul epilogues and residual adds into LayerNorm (off: one
+    /// kernel per node).
+    pub fuse: bool,
+}
+
+impl CompileOptions {
+    /// The CPU with `threads` threads, fused.
+    pub fn cpu(threads: usize) -> CompileOptions {
+        CompileOptions {
+            target: Target::Cpu { threads },
+            fuse: true,
+        }
+    }
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions::cpu(1)
+    }
+}
+
+/// What the backend of a compilation did and chose.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum TargetReport {
+    /// Before a backend has lowered the graph.
+    #[default]
+    Unlowered,
+    Cpu(CpuReport),
+}
+
+impl TargetReport {
+    /// The CPU backend's report, if the graph was compiled for the CPU.
+    pub fn cpu(&self) -> Option<&CpuReport> {
+        match self {
+            TargetReport::Cpu(r) => Some(r),
+            TargetReport::Unlowered => None,
+        }
+    }
+}
+
+impl fmt::Display for TargetReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetReport::Unlowered => f.write_str("not lowered"),
+            TargetReport::Cpu(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+/// Compiles `graph` for `options.target`.
+pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<Executable> {
+    match &options.target {
+        Target::Cpu { threads } => {
+            compiler::compile_with(graph, &CpuBackend::new(*threads), options.fuse)
+        }
+    }
+}
