@@ -1,5 +1,10 @@
 //! Records how the harness was built, for results.json, and fingerprints the workload
 //! builders for the reference cache.
+// The workspace's one FNV-1a, shared with the engine (a build script cannot use its crate).
+#[allow(dead_code)]
+#[path = "../subjects/engine/src/hash.rs"]
+mod hash;
+
 fn main() {
     let get = |k: &str| std::env::var(k).unwrap_or_else(|_| "unknown".into());
     let rustc = std::process::Command::new(get("RUSTC"))
@@ -26,13 +31,11 @@ fn workloads_fingerprint() {
         .map(|e| e.path())
         .collect();
     files.sort();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = hash::Fnv1a::new();
     for file in &files {
-        for &b in &std::fs::read(file).unwrap_or_default() {
-            hash ^= b as u64;
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        hash.update(&std::fs::read(file).unwrap_or_default());
     }
+    let hash = hash.finish();
     println!("cargo:rustc-env=HARNESS_WORKLOADS_FINGERPRINT={hash:016x}");
     println!("cargo:rerun-if-changed=src/workloads");
 }

@@ -22,6 +22,7 @@ mod cpu;
 mod dtype;
 mod error;
 mod graph;
+pub mod hash;
 pub mod layout;
 pub mod lowering;
 pub mod models;

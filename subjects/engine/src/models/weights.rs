@@ -299,15 +299,8 @@ pub fn bf16_to_f32(b: u16) -> f32 {
     f32::from_bits((b as u32) << 16)
 }
 
-/// FNV-1a: a stable hash of a tensor name (std's hasher may change between Rust releases).
-fn fnv1a(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 fn synthesize(seed: u64, name: &str, n: usize, init: Init) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ fnv1a(name));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ crate::hash::fnv1a(name.as_bytes()));
     match init {
         Init::Zeros => vec![0.0; n],
         Init::Ones => vec![1.0; n],
