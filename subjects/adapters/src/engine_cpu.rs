@@ -15,7 +15,7 @@ impl Subject for EngineCpu {
         "graphbench engine, compiled for the CPU"
     }
     fn threading(&self) -> &str {
-        "a rayon pool of N threads per compiled executable (`CompileOptions::threads`)"
+        "a rayon pool of N threads per compiled executable (`Target::Cpu { threads }`)"
     }
     fn version(&self) -> String {
         format!(

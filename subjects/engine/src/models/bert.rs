@@ -2,9 +2,8 @@
 
 use std::path::Path;
 
-use super::distilbert::additive_mask;
+use super::encoder::{LayerDims, LayerNames, additive_mask, load_layer};
 use super::{BertConfig, Result, Weights};
-use crate::nn::{FeedForward, LayerNorm, MultiHeadAttention};
 use crate::{DType, Graph, Tensor, Value, dims};
 
 /// HuggingFace `BertModel` (without the pooler):
@@ -127,56 +126,32 @@ fn encoder(
     let mut h = ln.forward(g, h)?;
 
     let additive = additive_mask(g, mask)?;
+    let layer_dims = LayerDims {
+        dim: d,
+        hidden: c.intermediate_size,
+        heads: c.num_attention_heads,
+        activation: c.hidden_act,
+        eps,
+    };
     for i in 0..c.num_hidden_layers {
-        let layer = Layer::load(g, weights, c, &format!("{prefix}encoder.layer.{i}"))?;
+        let prefix = format!("{prefix}encoder.layer.{i}");
+        let layer = load_layer(g, weights, &prefix, &LAYER_NAMES, &layer_dims)?;
         h = layer.forward(g, h, additive)?;
     }
     Ok((h, mask))
 }
 
-/// One `BertLayer` (post-norm).
-struct Layer {
-    attention: MultiHeadAttention,
-    attention_norm: LayerNorm,
-    ffn: FeedForward,
-    output_norm: LayerNorm,
-}
-
-impl Layer {
-    fn load(g: &mut Graph, w: &Weights, c: &BertConfig, p: &str) -> Result<Self> {
-        let (d, f, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
-        let attention = MultiHeadAttention::new(
-            w.linear(g, &format!("{p}.attention.self.query"), d, d)?,
-            w.linear(g, &format!("{p}.attention.self.key"), d, d)?,
-            w.linear(g, &format!("{p}.attention.self.value"), d, d)?,
-            w.linear(g, &format!("{p}.attention.output.dense"), d, d)?,
-            d,
-            c.num_attention_heads,
-        )?;
-        let attention_norm = w.layer_norm(g, &format!("{p}.attention.output.LayerNorm"), d, eps)?;
-        let ffn = FeedForward::new(
-            w.linear(g, &format!("{p}.intermediate.dense"), d, f)?,
-            c.hidden_act,
-            w.linear(g, &format!("{p}.output.dense"), f, d)?,
-        );
-        let output_norm = w.layer_norm(g, &format!("{p}.output.LayerNorm"), d, eps)?;
-        Ok(Layer {
-            attention,
-            attention_norm,
-            ffn,
-            output_norm,
-        })
-    }
-
-    fn forward(&self, g: &mut Graph, h: Value, mask: Value) -> Result<Value> {
-        let a = self.attention.forward(g, h, Some(mask))?;
-        let h = g.add(a, h)?;
-        let h = self.attention_norm.forward(g, h)?;
-        let f = self.ffn.forward(g, h)?;
-        let h = g.add(f, h)?;
-        Ok(self.output_norm.forward(g, h)?)
-    }
-}
+/// BERT's names for the parts of `encoder.layer.{i}`.
+const LAYER_NAMES: LayerNames = LayerNames {
+    query: "attention.self.query",
+    key: "attention.self.key",
+    value: "attention.self.value",
+    attention_out: "attention.output.dense",
+    attention_norm: "attention.output.LayerNorm",
+    ffn_in: "intermediate.dense",
+    ffn_out: "output.dense",
+    output_norm: "output.LayerNorm",
+};
 
 /// A sentence-embedding model ready to run (all-MiniLM-L6-v2 when loaded from its folder).
 pub struct SentenceEmbedder {

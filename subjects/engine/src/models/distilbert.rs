@@ -2,14 +2,9 @@
 
 use std::path::Path;
 
+use super::encoder::{LayerDims, LayerNames, additive_mask, load_layer};
 use super::{DistilBertConfig, Result, Weights};
-use crate::nn::{FeedForward, LayerNorm, MultiHeadAttention};
-use crate::{DType, Graph, Value, dims};
-
-/// Additive attention mask value for padding: `(1 - mask) * -10000`. HuggingFace fills masked
-/// scores with the dtype's minimum instead; both make the padded keys' softmax weights exactly
-/// 0 in f32, since real scores never come within ~100 of -10000.
-pub const MASK_NEGATIVE: f32 = -10000.0;
+use crate::{DType, Graph, dims};
 
 /// `DistilBertForSequenceClassification`:
 ///
@@ -60,9 +55,17 @@ impl DistilBertForSequenceClassification {
         let mut h = ln.forward(&mut g, h)?;
 
         let additive = additive_mask(&mut g, mask)?;
+        let layer_dims = LayerDims {
+            dim: d,
+            hidden: c.hidden_dim,
+            heads: c.n_heads,
+            activation: c.activation,
+            eps,
+        };
         for i in 0..c.n_layers {
-            let block = Block::load(&mut g, weights, c, i)?;
-            h = block.forward(&mut g, h, additive)?;
+            let prefix = format!("distilbert.transformer.layer.{i}");
+            let layer = load_layer(&mut g, weights, &prefix, &LAYER_NAMES, &layer_dims)?;
+            h = layer.forward(&mut g, h, additive)?;
         }
 
         // Head: first token -> pre_classifier -> ReLU -> classifier.
@@ -77,64 +80,17 @@ impl DistilBertForSequenceClassification {
     }
 }
 
-/// `[batch, seq]` i64 mask (1 = attend) -> additive f32 mask `[batch, 1, 1, seq]`.
-pub(crate) fn additive_mask(g: &mut Graph, mask: Value) -> Result<Value> {
-    let dims = g.shape(mask).0.clone();
-    let m = g.cast(mask, DType::F32)?;
-    let one = g.scalar(1.0);
-    let inv = g.sub(one, m)?;
-    let big = g.scalar(MASK_NEGATIVE);
-    let add = g.mul(inv, big)?;
-    Ok(g.reshape(
-        add,
-        vec![dims[0].clone(), 1.into(), 1.into(), dims[1].clone()],
-    )?)
-}
-
-/// One post-norm transformer block.
-struct Block {
-    attention: MultiHeadAttention,
-    sa_layer_norm: LayerNorm,
-    ffn: FeedForward,
-    output_layer_norm: LayerNorm,
-}
-
-impl Block {
-    fn load(g: &mut Graph, w: &Weights, c: &DistilBertConfig, i: usize) -> Result<Self> {
-        let p = format!("distilbert.transformer.layer.{i}");
-        let (d, eps) = (c.dim, c.layer_norm_eps);
-        let attention = MultiHeadAttention::new(
-            w.linear(g, &format!("{p}.attention.q_lin"), d, d)?,
-            w.linear(g, &format!("{p}.attention.k_lin"), d, d)?,
-            w.linear(g, &format!("{p}.attention.v_lin"), d, d)?,
-            w.linear(g, &format!("{p}.attention.out_lin"), d, d)?,
-            d,
-            c.n_heads,
-        )?;
-        let sa_layer_norm = w.layer_norm(g, &format!("{p}.sa_layer_norm"), d, eps)?;
-        let ffn = FeedForward::new(
-            w.linear(g, &format!("{p}.ffn.lin1"), d, c.hidden_dim)?,
-            c.activation,
-            w.linear(g, &format!("{p}.ffn.lin2"), c.hidden_dim, d)?,
-        );
-        let output_layer_norm = w.layer_norm(g, &format!("{p}.output_layer_norm"), d, eps)?;
-        Ok(Block {
-            attention,
-            sa_layer_norm,
-            ffn,
-            output_layer_norm,
-        })
-    }
-
-    fn forward(&self, g: &mut Graph, h: Value, mask: Value) -> Result<Value> {
-        let a = self.attention.forward(g, h, Some(mask))?;
-        let h = g.add(a, h)?;
-        let h = self.sa_layer_norm.forward(g, h)?;
-        let f = self.ffn.forward(g, h)?;
-        let h = g.add(f, h)?;
-        Ok(self.output_layer_norm.forward(g, h)?)
-    }
-}
+/// DistilBERT's names for the parts of `distilbert.transformer.layer.{i}`.
+const LAYER_NAMES: LayerNames = LayerNames {
+    query: "attention.q_lin",
+    key: "attention.k_lin",
+    value: "attention.v_lin",
+    attention_out: "attention.out_lin",
+    attention_norm: "sa_layer_norm",
+    ffn_in: "ffn.lin1",
+    ffn_out: "ffn.lin2",
+    output_norm: "output_layer_norm",
+};
 
 /// A DistilBERT classifier ready to run: configuration, graph and where its weights came from.
 pub struct DistilBert {

@@ -11,6 +11,7 @@ mod bert;
 mod cnn;
 mod config;
 mod distilbert;
+mod encoder;
 mod error;
 mod mlp;
 mod tokenizer;
@@ -21,9 +22,8 @@ use std::path::{Path, PathBuf};
 pub use bert::{BertModel, SentenceEmbedder};
 pub use cnn::Cnn;
 pub use config::{BertConfig, DistilBertConfig};
-pub use distilbert::{
-    DistilBert, DistilBertForSequenceClassification, MASK_NEGATIVE, softmax_argmax,
-};
+pub use distilbert::{DistilBert, DistilBertForSequenceClassification, softmax_argmax};
+pub use encoder::MASK_NEGATIVE;
 pub use error::{ModelError, Result};
 pub use mlp::Mlp;
 pub use tokenizer::{BERT_BASE_UNCASED_VOCAB, Batch, DEFAULT_MAX_LEN, Tokenizer};

@@ -7,6 +7,7 @@
 mod activation;
 mod attention;
 mod embedding;
+mod encoder_layer;
 mod feed_forward;
 mod layer_norm;
 mod linear;
@@ -14,6 +15,7 @@ mod linear;
 pub use activation::Activation;
 pub use attention::MultiHeadAttention;
 pub use embedding::Embedding;
+pub use encoder_layer::PostNormEncoderLayer;
 pub use feed_forward::FeedForward;
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;

@@ -8,6 +8,7 @@
 //! | engine                      | ONNX                                                      |
 //! |-----------------------------|-----------------------------------------------------------|
 //! | neg relu exp log tanh sqrt  | Neg Relu Exp Log Tanh Sqrt                                |
+//! | softplus                    | Softplus                                                  |
 //! | rsqrt                       | Sqrt → Reciprocal                                         |
 //! | gelu (erf)                  | x · 0.5 · (1 + Erf(x / √2)), the form ORT fuses into Gelu  |
 //! | gelu_tanh                   | x · 0.5 · (1 + Tanh(√(2/π) (x + 0.044715 x³)))            |
@@ -23,10 +24,10 @@
 //! | conv2d, max_pool2d          | Conv, MaxPool                                             |
 //! | attention                   | Softmax(MatMul(q, kᵀ) · scale + mask) → MatMul            |
 //!
-//! The compiler's fused ops (`fused_elementwise`, `fused_matmul`, `fused_add_layer_norm`) are
-//! expanded back into the standard ops they fuse, so graphs holding them export too. (Export
-//! the graph you compiled rather than `Executable::graph()`, whose matmul weights may be stored
-//! in a packed order.) Nodes that no output depends on are left out. Graph outputs are named
+//! The element-wise rows come from the op table's `onnx` column. The compiler's fused ops are
+//! expanded back into the public ops they fuse (`ops::decompose`), so graphs holding them
+//! export too. (Export the graph you compiled rather than `Executable::graph()`, whose matmul
+//! weights may be stored in a packed order.) Nodes that no output depends on are left out. Graph outputs are named
 //! by [`output_names`].
 //!
 //! ```
@@ -40,6 +41,7 @@
 //! assert_eq!(engine::onnx::output_names(&g), ["output_0"]);
 //! ```
 
+mod exporter;
 mod ops;
 mod proto;
 
@@ -60,7 +62,7 @@ pub const IR_VERSION: i64 = 8;
 /// (a reshape target, a broadcast target, an arange length) appears in none of the inputs.
 pub fn export(graph: &Graph) -> Result<Vec<u8>> {
     graph.validate()?;
-    let def = ops::graph_def(graph)?;
+    let def = exporter::graph_def(graph)?;
     let model = proto::Model {
         ir_version: IR_VERSION,
         opset: OPSET,

@@ -5,7 +5,12 @@ use super::{copy_node, copy_outputs};
 use crate::ops::Op;
 use crate::{Graph, Result};
 
-pub fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
+pub(super) const PASS: super::Pass = super::Pass {
+    name: "remove_dead_nodes",
+    run,
+};
+
+fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let nodes = g.nodes();
     let mut live = vec![false; nodes.len()];
     for v in g.outputs() {

@@ -16,7 +16,12 @@ use crate::{Graph, Result, Tensor};
 /// than their inputs (so `broadcast_to` of a small constant stays a cheap broadcast).
 const SMALL: usize = 1024;
 
-pub fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
+pub(super) const PASS: super::Pass = super::Pass {
+    name: "fold_constants",
+    run,
+};
+
+fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let readers = consumers(g);
     let mut new = Graph::new(g.name());
     let mut map = vec![None; g.nodes().len()];

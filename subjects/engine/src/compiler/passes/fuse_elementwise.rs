@@ -14,7 +14,12 @@ use super::{consumers, copy_node, copy_outputs, is_output};
 use crate::ops::{ElementwiseProgram, FusedOp, Instr, Op};
 use crate::{DType, Graph, Node, Result, Value};
 
-pub fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
+pub(super) const PASS: super::Pass = super::Pass {
+    name: "fuse_elementwise",
+    run,
+};
+
+fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let nodes = g.nodes();
     let readers = consumers(g);
     let outputs = is_output(g);

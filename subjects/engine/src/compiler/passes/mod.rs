@@ -17,44 +17,27 @@ pub struct PassContext<'a> {
     pub backend: &'a dyn Backend,
 }
 
-/// A graph-to-graph rewrite that records what it did.
+/// A graph-to-graph rewrite that records what it did. Each pass file defines its `PASS`.
 #[derive(Clone, Copy)]
 pub struct Pass {
     pub name: &'static str,
     pub run: fn(&Graph, &mut PassContext) -> Result<Graph>,
 }
 
-pub const REMOVE_DEAD_NODES: Pass = Pass {
-    name: "remove_dead_nodes",
-    run: dead_nodes::run,
-};
-pub const FOLD_CONSTANTS: Pass = Pass {
-    name: "fold_constants",
-    run: fold_constants::run,
-};
-pub const FUSE_ADD_LAYER_NORM: Pass = Pass {
-    name: "fuse_add_layer_norm",
-    run: fuse_add_layer_norm::run,
-};
-pub const FUSE_ELEMENTWISE: Pass = Pass {
-    name: "fuse_elementwise",
-    run: fuse_elementwise::run,
-};
-pub const FUSE_MATMUL_EPILOGUE: Pass = Pass {
-    name: "fuse_matmul_epilogue",
-    run: fuse_matmul_epilogue::run,
-};
-
 /// The pipeline a backend runs unless it has a reason not to; without `fuse`, every node
 /// stays one kernel.
 pub fn standard(fuse: bool) -> Vec<Pass> {
-    let mut passes = vec![REMOVE_DEAD_NODES, FOLD_CONSTANTS];
+    let mut passes = vec![dead_nodes::PASS, fold_constants::PASS];
     if fuse {
         // Before element-wise fusion, which would take the residual add into a chain.
-        passes.extend([FUSE_ADD_LAYER_NORM, FUSE_ELEMENTWISE, FUSE_MATMUL_EPILOGUE]);
+        passes.extend([
+            fuse_add_layer_norm::PASS,
+            fuse_elementwise::PASS,
+            fuse_matmul_epilogue::PASS,
+        ]);
     }
     // Folding and fusion leave constants and producers nobody reads.
-    passes.push(REMOVE_DEAD_NODES);
+    passes.push(dead_nodes::PASS);
     passes
 }
 
