@@ -169,8 +169,8 @@ fn list() -> anyhow::Result<ExitCode> {
         }
     }
     println!("\nworkloads:");
-    for (kind, what) in crate::workloads::KINDS {
-        println!("  {kind:<22} {what}");
+    for k in crate::workloads::KINDS {
+        println!("  {:<22} {}", k.name, k.description);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::file::{MeasureSection, Overrides, ProfileFile, SpannedTable, SuiteFile};
-use crate::results::{MeasurePolicy, SuiteInfo, Tolerance};
+use crate::results::{MeasurePolicy, SuiteInfo, Tolerance, threads_text, value_text};
 use crate::workloads::{self, WorkloadSpec};
 
 /// A suite or profile mistake: where it is and what was expected.
@@ -67,6 +67,59 @@ pub fn available_suites(root: &Path) -> Vec<String> {
 }
 
 pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError> {
+    let (source, file) = read_suite(name, &opts.root)?;
+    let (profile_rel, profile) = read_profile(&opts.root, &opts.profile)?;
+    let overrides = parse_sets(&opts.sets)?;
+    let check = resolve_check(&file, &profile, &overrides);
+    let measure = resolve_measure(
+        profile
+            .measure
+            .layer(file.measure.clone())
+            .layer(overrides.measure.clone()),
+        &profile_rel,
+    )?;
+    let subjects = resolve_subjects(opts.subjects.as_deref(), &file, &source)?;
+    let threads = resolve_threads(opts.threads.as_deref(), &file, &source)?;
+    let workload = resolve_workload(&file, &overrides, &source)?;
+    let mut cases = Vec::new();
+    for scenario in scenarios(&file, &source) {
+        cases.extend(expand_scenario(
+            &scenario, &workload, &subjects, &threads, &source,
+        )?);
+    }
+    Ok(ResolvedSuite {
+        info: SuiteInfo {
+            name: file.suite.name.get_ref().clone(),
+            description: file.suite.description.clone(),
+            file_hash: super::fingerprint(source.text.as_bytes()),
+            file: source.rel,
+            profile: opts.profile.clone(),
+            workload: workload.kind,
+            seed: workload.seed,
+            measure,
+            check,
+            overrides: opts.sets.clone(),
+        },
+        profile_description: profile.description.clone(),
+        subjects,
+        cases,
+    })
+}
+
+/// The suite file's path and text, so errors can name the line.
+struct Source {
+    rel: String,
+    text: String,
+}
+
+impl Source {
+    /// `suites/x.toml:LINE` for a span of the text.
+    fn at(&self, span: std::ops::Range<usize>) -> String {
+        format!("{}:{}", self.rel, line_of(&self.text, span.start))
+    }
+}
+
+fn read_suite(name: &str, root: &Path) -> Result<(Source, SuiteFile), SuiteError> {
     let valid_name = !name.is_empty()
         && name
             .chars()
@@ -78,37 +131,31 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
         ));
     }
     let rel = format!("suites/{name}.toml");
-    let text = std::fs::read_to_string(opts.root.join(&rel)).map_err(|e| {
+    let text = std::fs::read_to_string(root.join(&rel)).map_err(|e| {
         err(
             &rel,
             format!(
                 "cannot read the suite: {e} (available: {})",
-                available_suites(&opts.root).join(", ")
+                available_suites(root).join(", ")
             ),
         )
     })?;
     let file: SuiteFile = toml::from_str(&text).map_err(|e| toml_err(&rel, &text, &e))?;
-    let at = |span: std::ops::Range<usize>| format!("{rel}:{}", line_of(&text, span.start));
+    Ok((Source { rel, text }, file))
+}
 
-    let profile_rel = format!("configs/{}.toml", opts.profile);
-    let profile_text = std::fs::read_to_string(opts.root.join(&profile_rel)).map_err(|e| {
-        err(
-            &profile_rel,
-            format!("cannot read the profile `{}`: {e}", opts.profile),
-        )
-    })?;
-    let profile: ProfileFile =
-        toml::from_str(&profile_text).map_err(|e| toml_err(&profile_rel, &profile_text, &e))?;
-    let overrides = parse_sets(&opts.sets)?;
+/// `configs/PROFILE.toml`, with its path for later errors.
+fn read_profile(root: &Path, profile: &str) -> Result<(String, ProfileFile), SuiteError> {
+    let rel = format!("configs/{profile}.toml");
+    let text = std::fs::read_to_string(root.join(&rel))
+        .map_err(|e| err(&rel, format!("cannot read the profile `{profile}`: {e}")))?;
+    let file: ProfileFile = toml::from_str(&text).map_err(|e| toml_err(&rel, &text, &e))?;
+    Ok((rel, file))
+}
 
-    let measure = resolve_measure(
-        profile
-            .measure
-            .layer(file.measure.clone())
-            .layer(overrides.measure.clone()),
-        &profile_rel,
-    )?;
-    let check = Tolerance {
+/// `--set`, then the suite, then the profile, then the defaults.
+fn resolve_check(file: &SuiteFile, profile: &ProfileFile, overrides: &Overrides) -> Tolerance {
+    Tolerance {
         atol: overrides
             .check
             .atol
@@ -121,21 +168,27 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
             .or(file.check.rtol)
             .or(profile.check.rtol)
             .unwrap_or(1e-4),
-    };
+    }
+}
 
-    // Subjects and threads.
-    let subjects: Vec<String> = match &opts.subjects {
+/// `--subjects` or the suite's `subjects.run`, each a known subject, at least one.
+fn resolve_subjects(
+    cli: Option<&[String]>,
+    file: &SuiteFile,
+    source: &Source,
+) -> Result<Vec<String>, SuiteError> {
+    let subjects: Vec<String> = match cli {
         Some(list) => {
             for s in list {
                 subjects::find(s).map_err(|e| err("--subjects", e))?;
             }
-            list.clone()
+            list.to_vec()
         }
         None => {
             let mut names = Vec::new();
             for s in file.subjects.run.get_ref() {
                 subjects::find(s.get_ref())
-                    .map_err(|e| err(&at(s.span()), format!("subjects.run: {e}")))?;
+                    .map_err(|e| err(&source.at(s.span()), format!("subjects.run: {e}")))?;
                 names.push(s.get_ref().clone());
             }
             names
@@ -143,17 +196,26 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
     };
     if subjects.is_empty() {
         return Err(err(
-            &at(file.subjects.run.span()),
+            &source.at(file.subjects.run.span()),
             "subjects.run: expected at least one subject",
         ));
     }
-    let threads = match (&opts.threads, &file.subjects.threads) {
-        (Some(t), _) => t.clone(),
-        (None, None) => vec![1],
+    Ok(subjects)
+}
+
+/// `--threads`, or the suite's `subjects.threads`, or `[1]`.
+fn resolve_threads(
+    cli: Option<&[usize]>,
+    file: &SuiteFile,
+    source: &Source,
+) -> Result<Vec<usize>, SuiteError> {
+    match (cli, &file.subjects.threads) {
+        (Some(t), _) => Ok(t.to_vec()),
+        (None, None) => Ok(vec![1]),
         (None, Some(list)) => {
             if list.get_ref().is_empty() {
                 return Err(err(
-                    &at(list.span()),
+                    &source.at(list.span()),
                     "subjects.threads: expected at least one thread count",
                 ));
             }
@@ -161,139 +223,174 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
                 .iter()
                 .map(|v| {
                     parse_threads(v.get_ref())
-                        .map_err(|m| err(&at(v.span()), format!("subjects.threads: {m}")))
+                        .map_err(|m| err(&source.at(v.span()), format!("subjects.threads: {m}")))
                 })
-                .collect::<Result<_, _>>()?
+                .collect()
         }
-    };
+    }
+}
 
-    // Scenarios and sweeps.
+/// What every scenario shares: the kind, the seed, the base and the forced parameters.
+struct WorkloadBase {
+    kind: String,
+    seed: u64,
+    base: BTreeMap<String, serde_json::Value>,
+    /// `--set workload.params.*`: win over scenarios and replace sweeps over their key.
+    forced: BTreeMap<String, serde_json::Value>,
+}
+
+fn resolve_workload(
+    file: &SuiteFile,
+    overrides: &Overrides,
+    source: &Source,
+) -> Result<WorkloadBase, SuiteError> {
     let kind = file.workload.kind.get_ref().clone();
     let seed = overrides.workload.seed.or(file.workload.seed).unwrap_or(0);
     workloads::check_kind(&kind).map_err(|m| {
         err(
-            &at(file.workload.kind.span()),
+            &source.at(file.workload.kind.span()),
             format!("workload.kind: {m}"),
         )
     })?;
-    let base = to_json_map(&file.workload.params);
-    let forced: BTreeMap<String, serde_json::Value> = overrides
+    let forced = overrides
         .workload
         .params
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
         .collect();
+    Ok(WorkloadBase {
+        kind,
+        seed,
+        base: to_json_map(&file.workload.params),
+        forced,
+    })
+}
 
-    let scenarios: Vec<(String, SpannedTable, SpannedTable, String)> = if file.scenarios.is_empty()
-    {
-        vec![(
-            "default".into(),
-            SpannedTable::new(),
-            SpannedTable::new(),
-            at(file.workload.kind.span()),
-        )]
-    } else {
-        file.scenarios
-            .iter()
-            .map(|s| {
-                (
-                    s.name.get_ref().clone(),
-                    s.params.clone(),
-                    s.sweep.clone(),
-                    at(s.name.span()),
-                )
-            })
-            .collect()
-    };
+struct Scenario {
+    name: String,
+    params: SpannedTable,
+    sweep: SpannedTable,
+    /// Where parameter errors of its cases point.
+    location: String,
+}
 
-    let mut cases = Vec::new();
-    for (scenario, params, sweep, location) in &scenarios {
-        let mut fixed = base.clone();
-        fixed.extend(to_json_map(params));
-        let mut axes: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
-        for (key, values) in sweep {
-            if forced.contains_key(key) {
-                continue;
-            }
-            let list = match values.get_ref() {
-                toml::Value::Array(a) if !a.is_empty() => a,
-                toml::Value::Array(_) => {
-                    return Err(err(
-                        &at(values.span()),
-                        format!("sweep.{key}: expected a non-empty list of values"),
-                    ));
-                }
-                other => {
-                    return Err(err(
-                        &at(values.span()),
-                        format!(
-                            "sweep.{key}: expected a list of values, got {}",
-                            other.type_str()
-                        ),
-                    ));
-                }
-            };
-            axes.push((
-                key.clone(),
-                list.iter()
-                    .map(|v| serde_json::to_value(v).unwrap_or_default())
-                    .collect(),
-            ));
+/// The suite's `[[scenario]]`s, or one `default` scenario.
+fn scenarios(file: &SuiteFile, source: &Source) -> Vec<Scenario> {
+    if file.scenarios.is_empty() {
+        return vec![Scenario {
+            name: "default".into(),
+            params: SpannedTable::new(),
+            sweep: SpannedTable::new(),
+            location: source.at(file.workload.kind.span()),
+        }];
+    }
+    file.scenarios
+        .iter()
+        .map(|s| Scenario {
+            name: s.name.get_ref().clone(),
+            params: s.params.clone(),
+            sweep: s.sweep.clone(),
+            location: source.at(s.name.span()),
+        })
+        .collect()
+}
+
+type Axis = (String, Vec<serde_json::Value>);
+
+/// The scenario's sweep as axes, leaving out keys that `--set` forces.
+fn sweep_axes(
+    sweep: &SpannedTable,
+    forced: &BTreeMap<String, serde_json::Value>,
+    source: &Source,
+) -> Result<Vec<Axis>, SuiteError> {
+    let mut axes = Vec::new();
+    for (key, values) in sweep {
+        if forced.contains_key(key) {
+            continue;
         }
-        fixed.extend(forced.clone());
-        for point in cartesian(&axes) {
-            let mut params = fixed.clone();
-            params.extend(point.iter().cloned());
-            workloads::check(&kind, &params)
-                .map_err(|m| err(location, format!("scenario `{scenario}`: {m}")))?;
-            let point_id: Vec<String> = point
-                .iter()
-                .map(|(k, v)| format!("{k}={}", plain(v)))
-                .collect();
-            for &t in &threads {
-                for subject in &subjects {
-                    let mut id = vec![scenario.clone()];
-                    if !point_id.is_empty() {
-                        id.push(point_id.join(","));
-                    }
-                    id.push(subject.clone());
-                    id.push(format!(
-                        "threads={}",
-                        if t == 0 { "all".into() } else { t.to_string() }
-                    ));
-                    cases.push(CaseSpec {
-                        id: id.join("/"),
-                        scenario: scenario.clone(),
-                        workload: WorkloadSpec {
-                            kind: kind.clone(),
-                            seed,
-                            params: params.clone(),
-                        },
-                        subject: subject.clone(),
-                        threads: t,
-                    });
-                }
+        let list = match values.get_ref() {
+            toml::Value::Array(a) if !a.is_empty() => a,
+            toml::Value::Array(_) => {
+                return Err(err(
+                    &source.at(values.span()),
+                    format!("sweep.{key}: expected a non-empty list of values"),
+                ));
+            }
+            other => {
+                return Err(err(
+                    &source.at(values.span()),
+                    format!(
+                        "sweep.{key}: expected a list of values, got {}",
+                        other.type_str()
+                    ),
+                ));
+            }
+        };
+        axes.push((
+            key.clone(),
+            list.iter()
+                .map(|v| serde_json::to_value(v).unwrap_or_default())
+                .collect(),
+        ));
+    }
+    Ok(axes)
+}
+
+/// One case per sweep point, thread count and subject, in that nesting; each point's
+/// parameters are checked against the workload.
+fn expand_scenario(
+    scenario: &Scenario,
+    workload: &WorkloadBase,
+    subjects: &[String],
+    threads: &[usize],
+    source: &Source,
+) -> Result<Vec<CaseSpec>, SuiteError> {
+    let mut fixed = workload.base.clone();
+    fixed.extend(to_json_map(&scenario.params));
+    let axes = sweep_axes(&scenario.sweep, &workload.forced, source)?;
+    fixed.extend(workload.forced.clone());
+    let mut cases = Vec::new();
+    for point in cartesian(&axes) {
+        let mut params = fixed.clone();
+        params.extend(point.iter().cloned());
+        workloads::check(&workload.kind, &params).map_err(|m| {
+            err(
+                &scenario.location,
+                format!("scenario `{}`: {m}", scenario.name),
+            )
+        })?;
+        let point_id: Vec<String> = point
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value_text(v)))
+            .collect();
+        for &t in threads {
+            for subject in subjects {
+                cases.push(CaseSpec {
+                    id: case_id(&scenario.name, &point_id, subject, t),
+                    scenario: scenario.name.clone(),
+                    workload: WorkloadSpec {
+                        kind: workload.kind.clone(),
+                        seed: workload.seed,
+                        params: params.clone(),
+                    },
+                    subject: subject.clone(),
+                    threads: t,
+                });
             }
         }
     }
+    Ok(cases)
+}
 
-    Ok(ResolvedSuite {
-        info: SuiteInfo {
-            name: file.suite.name.get_ref().clone(),
-            description: file.suite.description.clone(),
-            file: rel,
-            file_hash: super::fingerprint(text.as_bytes()),
-            profile: opts.profile.clone(),
-            workload: kind,
-            seed,
-            measure,
-            check,
-            overrides: opts.sets.clone(),
-        },
-        profile_description: profile.description.clone(),
-        subjects,
-        cases,
-    })
+/// `scenario[/k=v,...]/subject/threads=N`.
+fn case_id(scenario: &str, point_id: &[String], subject: &str, threads: usize) -> String {
+    let mut id = vec![scenario.to_string()];
+    if !point_id.is_empty() {
+        id.push(point_id.join(","));
+    }
+    id.push(subject.to_string());
+    id.push(format!("threads={}", threads_text(threads)));
+    id.join("/")
 }
 
 fn err(location: &str, message: impl Into<String>) -> SuiteError {
@@ -425,12 +522,4 @@ fn cartesian(axes: &[(String, Vec<serde_json::Value>)]) -> Vec<Vec<(String, serd
             .collect();
     }
     points
-}
-
-/// A JSON value as it should read in a case id (strings without quotes).
-fn plain(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }

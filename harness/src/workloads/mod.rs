@@ -55,40 +55,70 @@ pub struct WorkloadSpec {
     pub params: BTreeMap<String, serde_json::Value>,
 }
 
-/// The workload kinds suites may name, with what each builds.
-pub const KINDS: &[(&str, &str)] = &[
-    ("elementwise", "y = relu(x * 2 + 1) over `size` elements"),
-    (
-        "linear",
-        "y = act(x @ W^T + b): `batch` x `in_features` -> `out_features`",
-    ),
-    ("mlp", "8 -> 128 -> 64 -> 1 MLP with ReLU over `batch` rows"),
-    (
-        "cnn",
-        "conv-pool-conv-pool-fc-fc CNN over `batch` 1x28x28 images",
-    ),
-    (
-        "distilbert",
-        "DistilBERT sentiment: `mode` forward (ids -> logits) or pipeline (text -> label)",
-    ),
-    (
-        "minilm",
-        "all-MiniLM-L6-v2 sentence embeddings (real weights) over `batch` x `seq_len`",
-    ),
+/// One workload kind: its name, what it builds, and how its parameters are checked and built.
+pub struct Kind {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Parses (and cross-checks) the parameters without building anything.
+    check: fn(&WorkloadSpec) -> Result<()>,
+    build: fn(&WorkloadSpec) -> Result<Workload>,
+}
+
+/// Every workload kind suites may name: adding one is a row here plus its module.
+pub static KINDS: &[Kind] = &[
+    Kind {
+        name: "elementwise",
+        description: "y = relu(x * 2 + 1) over `size` elements",
+        check: parses::<elementwise::Params>,
+        build: |s| elementwise::build(&parse_params(s)?, s.seed),
+    },
+    Kind {
+        name: "linear",
+        description: "y = act(x @ W^T + b): `batch` x `in_features` -> `out_features`",
+        check: parses::<linear::Params>,
+        build: |s| linear::build(&parse_params(s)?, s.seed),
+    },
+    Kind {
+        name: "mlp",
+        description: "8 -> 128 -> 64 -> 1 MLP with ReLU over `batch` rows",
+        check: parses::<mlp::Params>,
+        build: |s| mlp::build(&parse_params(s)?, s.seed),
+    },
+    Kind {
+        name: "cnn",
+        description: "conv-pool-conv-pool-fc-fc CNN over `batch` 1x28x28 images",
+        check: parses::<cnn::Params>,
+        build: |s| cnn::build(&parse_params(s)?, s.seed),
+    },
+    Kind {
+        name: "distilbert",
+        description: "DistilBERT sentiment: `mode` forward (ids -> logits) or pipeline (text -> label)",
+        check: |s| parse_params::<distilbert::Params>(s)?.check(),
+        build: |s| distilbert::build(&parse_params(s)?, s.seed),
+    },
+    Kind {
+        name: "minilm",
+        description: "all-MiniLM-L6-v2 sentence embeddings (real weights) over `batch` x `seq_len`",
+        check: parses::<minilm::Params>,
+        build: |s| minilm::build(&parse_params(s)?, s.seed),
+    },
 ];
 
+/// The registry entry of `kind`.
+fn find(kind: &str) -> Result<&'static Kind, String> {
+    KINDS.iter().find(|k| k.name == kind).ok_or_else(|| {
+        format!(
+            "unknown workload kind `{kind}` (known: {})",
+            KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
 pub fn build(spec: &WorkloadSpec) -> Result<Workload> {
-    let seed = spec.seed;
-    match spec.kind.as_str() {
-        "elementwise" => elementwise::build(&parse_params(spec)?, seed),
-        "linear" => linear::build(&parse_params(spec)?, seed),
-        "mlp" => mlp::build(&parse_params(spec)?, seed),
-        "cnn" => cnn::build(&parse_params(spec)?, seed),
-        "distilbert" => distilbert::build(&parse_params(spec)?, seed),
-        "minilm" => minilm::build(&parse_params(spec)?, seed),
-        other => anyhow::bail!("unknown workload kind `{other}` (known: {})", kind_names()),
-    }
-    .with_context(|| format!("building workload `{}`", spec.kind))
+    find(&spec.kind)
+        .map_err(anyhow::Error::msg)
+        .and_then(|k| (k.build)(spec))
+        .with_context(|| format!("building workload `{}`", spec.kind))
 }
 
 /// Checks a kind and its parameters without building anything; the error names the field.
@@ -98,37 +128,16 @@ pub fn check(kind: &str, params: &BTreeMap<String, serde_json::Value>) -> Result
         seed: 0,
         params: params.clone(),
     };
-    let result = match kind {
-        "elementwise" => parse_params::<elementwise::Params>(&spec).map(drop),
-        "linear" => parse_params::<linear::Params>(&spec).map(drop),
-        "mlp" => parse_params::<mlp::Params>(&spec).map(drop),
-        "cnn" => parse_params::<cnn::Params>(&spec).map(drop),
-        "distilbert" => parse_params::<distilbert::Params>(&spec).and_then(|p| p.check()),
-        "minilm" => parse_params::<minilm::Params>(&spec).map(drop),
-        other => {
-            return Err(format!(
-                "unknown workload kind `{other}` (known: {})",
-                kind_names()
-            ));
-        }
-    };
-    result.map_err(|e| format!("{e:#}"))
+    (find(kind)?.check)(&spec).map_err(|e| format!("{e:#}"))
 }
 
 /// Checks that a workload kind exists.
 pub fn check_kind(kind: &str) -> Result<(), String> {
-    if KINDS.iter().any(|(k, _)| *k == kind) {
-        Ok(())
-    } else {
-        Err(format!(
-            "unknown workload kind `{kind}` (known: {})",
-            kind_names()
-        ))
-    }
+    find(kind).map(drop)
 }
 
-fn kind_names() -> String {
-    KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+fn parses<P: DeserializeOwned>(spec: &WorkloadSpec) -> Result<()> {
+    parse_params::<P>(spec).map(drop)
 }
 
 fn parse_params<P: DeserializeOwned>(spec: &WorkloadSpec) -> Result<P> {

@@ -1,0 +1,125 @@
+//! The results, correctness and accuracy tables: one row per case.
+
+use serde::Serialize;
+
+use crate::results::{CaseResult, Status, threads_text};
+
+use super::{NONE, percentile_text};
+use crate::report::format::{self, duration};
+use crate::report::groups::{self, Varying};
+
+#[derive(Serialize)]
+pub(super) struct ResultRow {
+    case: String,
+    subject: String,
+    threads: String,
+    status: String,
+    median: String,
+    mean: String,
+    p95: String,
+    cv: String,
+    throughput: String,
+    gflops: String,
+    load: String,
+    first_run: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct CorrectnessRow {
+    case: String,
+    subject: String,
+    max_abs: String,
+    max_rel: String,
+    mismatches: String,
+    tolerance: String,
+    verdict: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct AccuracyRow {
+    case: String,
+    subject: String,
+    weights: String,
+    accuracy: String,
+    agreement: String,
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(stats::quantile(&v, 0.5))
+}
+
+pub(super) fn result_row(c: &CaseResult, varying: &Varying<'_>) -> ResultRow {
+    let s = c.summary.as_ref();
+    let or_none = |v: Option<String>| v.unwrap_or_else(|| NONE.into());
+    ResultRow {
+        case: groups::case_label(varying, &c.scenario, &c.params),
+        subject: c.subject.clone(),
+        threads: threads_cell(c),
+        status: c.status.as_str().into(),
+        median: or_none(s.map(|s| format::duration_ci(s.median_s, s.ci_low_s, s.ci_high_s))),
+        mean: or_none(s.map(|s| duration(s.mean_s))),
+        p95: or_none(s.map(|s| percentile_text(s.p95_s, 0.95, s))),
+        cv: or_none(s.map(|s| format::percent(s.cv))),
+        throughput: or_none(s.map(|s| format::si(s.items_per_s))),
+        gflops: or_none(
+            s.and_then(|s| s.gflops)
+                .filter(|_| c.flops > 0)
+                .map(format::sig3),
+        ),
+        load: or_none(median(&c.load_s).map(duration)),
+        first_run: or_none(median(&c.first_run_s).map(duration)),
+    }
+}
+
+fn threads_cell(c: &CaseResult) -> String {
+    if c.threads == 0 && c.threads_resolved > 0 {
+        format!("all ({})", c.threads_resolved)
+    } else {
+        threads_text(c.threads)
+    }
+}
+
+pub(super) fn correctness_row(c: &CaseResult, varying: &Varying<'_>) -> Option<CorrectnessRow> {
+    let p = c.parity.as_ref()?;
+    let pass = p.mismatches == 0 && c.status != Status::Invalid;
+    Some(CorrectnessRow {
+        case: groups::case_label(varying, &c.scenario, &c.params),
+        subject: c.subject.clone(),
+        max_abs: format::sci(p.max_abs_err),
+        max_rel: format::sci(p.max_rel_err),
+        mismatches: p.mismatches.to_string(),
+        tolerance: format!("atol {}, rtol {}", format::sci(p.atol), format::sci(p.rtol)),
+        verdict: if pass {
+            "pass".into()
+        } else {
+            "**FAIL**".into()
+        },
+    })
+}
+
+pub(super) fn accuracy_row(c: &CaseResult, varying: &Varying<'_>) -> Option<AccuracyRow> {
+    let a = c.accuracy.as_ref()?;
+    let share = |n: u64| {
+        format!(
+            "{n}/{} ({})",
+            a.total,
+            format::percent(n as f64 / a.total.max(1) as f64)
+        )
+    };
+    Some(AccuracyRow {
+        case: groups::case_label(varying, &c.scenario, &c.params),
+        subject: c.subject.clone(),
+        weights: if c.real_weights { "real" } else { "synthetic" }.into(),
+        accuracy: if c.real_weights {
+            share(a.correct)
+        } else {
+            "n/a (synthetic weights)".into()
+        },
+        agreement: share(a.agree_with_reference),
+    })
+}
