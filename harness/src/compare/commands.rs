@@ -339,10 +339,10 @@ pub fn calibration_from(
     let measured = |r: &RunResults, key: &str| {
         r.cases
             .iter()
-            .find(|c| ratios::is_measured(c) && keys::case_key(c) == key)
+            .find(|c| c.is_measured() && keys::case_key(c) == key)
             .cloned()
     };
-    for c2 in second.cases.iter().filter(|c| ratios::is_measured(c)) {
+    for c2 in second.cases.iter().filter(|c| c.is_measured()) {
         let key = keys::case_key(c2);
         let Some(c1) = measured(first, &key) else {
             continue;
@@ -401,7 +401,7 @@ pub fn baseline(args: BaselineArgs) -> Result<ExitCode> {
             args.suite
         );
     }
-    if !run.cases.iter().any(ratios::is_measured) {
+    if !run.cases.iter().any(|c| c.is_measured()) {
         bail!(
             "{}: no case was measured; not a usable baseline",
             run_path.display()

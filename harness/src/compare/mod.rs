@@ -35,7 +35,6 @@ use crate::results::{CaseResult, RunResults, Status};
 use keys::{case_key, group_label};
 use machine::{EnvDiff, environment_differences};
 use noise::{SuiteCalibration, Threshold};
-use ratios::is_measured;
 
 /// How to compare.
 #[derive(Clone, Debug)]
@@ -310,7 +309,7 @@ pub fn compare_runs(
             let Some(ca) = in_a
                 .get(&key)
                 .copied()
-                .filter(|ca| is_measured(ca) && is_measured(cb))
+                .filter(|ca| ca.is_measured() && cb.is_measured())
             else {
                 continue;
             };
@@ -341,10 +340,10 @@ pub fn compare_runs(
         let (Some(num_a), Some(den_a)) = (
             in_a.get(&case_key(pb.numerator))
                 .copied()
-                .filter(|c| is_measured(c)),
+                .filter(|c| c.is_measured()),
             in_a.get(&case_key(pb.denominator))
                 .copied()
-                .filter(|c| is_measured(c)),
+                .filter(|c| c.is_measured()),
         ) else {
             continue;
         };
@@ -389,7 +388,7 @@ pub fn compare_runs(
         let Some(ca) = in_a.get(&key).copied() else {
             continue;
         };
-        if !(is_measured(ca) && is_measured(cb)) {
+        if !(ca.is_measured() && cb.is_measured()) {
             continue;
         }
         out.gflops.push(GflopsRow {
@@ -440,10 +439,10 @@ fn not_compared(
                 reason: "only in B (new case)".into(),
                 broken: false,
             }),
-            Some(ca) if is_measured(ca) && is_measured(cb) => {}
+            Some(ca) if ca.is_measured() && cb.is_measured() => {}
             Some(ca) => {
                 let broken =
-                    is_measured(ca) && matches!(cb.status, Status::Failed | Status::Invalid);
+                    ca.is_measured() && matches!(cb.status, Status::Failed | Status::Invalid);
                 let reason = format!("{}, {}", state(ca, "A"), state(cb, "B"));
                 out.push(NotCompared {
                     id: cb.id.clone(),

@@ -119,7 +119,7 @@ fn speed_up_cell(
         };
     }
     match focus {
-        Some(f) if !groups::is_ranked(f) => NONE.into(),
+        Some(f) if !f.is_measured() => NONE.into(),
         _ if baseline.status == Status::Ok => "no samples".into(),
         _ => baseline.status.as_str().into(),
     }

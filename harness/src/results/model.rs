@@ -167,6 +167,14 @@ pub struct CaseResult {
     pub peak_rss_bytes: Option<u64>,
 }
 
+impl CaseResult {
+    /// Measured and within tolerance, with samples: the cases that are ranked, charted and
+    /// compared. `invalid` ones were measured but computed the wrong thing, so never count.
+    pub fn is_measured(&self) -> bool {
+        self.status == Status::Ok && self.summary.is_some() && !self.samples_s.is_empty()
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ParityResult {
     pub max_abs_err: f64,
