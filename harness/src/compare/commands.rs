@@ -247,7 +247,7 @@ pub fn history(args: HistoryArgs) -> Result<ExitCode> {
         .map(|(group, stem)| (group, format!("plots/{stem}.svg")))
         .collect();
     let md_path = out.join("history.md");
-    crate::report::write_atomic(&md_path, h.markdown(&links).as_bytes())?;
+    store::write_atomic(&md_path, h.markdown(&links).as_bytes())?;
     let steps = h.steps();
     println!(
         "{} runs of {}, {} series, {} step changes",
@@ -430,7 +430,7 @@ pub fn baseline(args: BaselineArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&dest_dir)
         .with_context(|| format!("creating {}", dest_dir.display()))?;
     let dest = dest_dir.join(format!("{}.json", args.suite));
-    crate::report::write_atomic(&dest, &bytes)?;
+    store::write_atomic(&dest, &bytes)?;
     println!(
         "{} ← {} (run {}, commit {}, machine {})",
         dest.display(),
@@ -475,7 +475,7 @@ fn write_report(c: &RunComparison, out: &Path) -> Result<Vec<PathBuf>> {
         .iter()
         .any(|p| p.extension().is_some_and(|e| e == "svg"));
     let md_path = out.join("compare.md");
-    crate::report::write_atomic(
+    store::write_atomic(
         &md_path,
         markdown::compare_md(c, svg.then_some("compare.svg")).as_bytes(),
     )?;

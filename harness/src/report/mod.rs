@@ -17,12 +17,12 @@ pub mod markdown;
 pub mod plots;
 mod summary;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use crate::results::RunResults;
+use crate::results::store::write_atomic;
 
 /// Renders every report of `results` into `dir` (created if needed): `samples.csv`,
 /// `report.md`, and `plots/<name>.svg` + `plots/<name>.png` (in that order, so an error
@@ -49,31 +49,6 @@ pub fn render_all(results: &RunResults, dir: &Path) -> anyhow::Result<Vec<PathBu
     let plots = plots::render_with(results, &speed_ups, &dir.join("plots"));
     written.extend(plots.context("drawing plots")?);
     Ok(written)
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
-/// readers see the old file or the new one, never a partial one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = temp_path(path, "")?;
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
-}
-
-/// A hidden sibling of `path` to write first: `.name.tmp-<pid><suffix>`.
-pub(crate) fn temp_path(path: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} has no file name", path.display()))?
-        .to_string_lossy();
-    Ok(path.with_file_name(format!(".{name}.tmp-{}{suffix}", std::process::id())))
 }
 
 /// A file-name stem from an id such as `forward/batch=1,seq_len=8/threads=1`: ASCII letters,

@@ -25,8 +25,9 @@ use plotters::prelude::*;
 
 use crate::results::RunResults;
 
+use super::file_stem;
 use super::groups::{self, CaseGroup, Sweep};
-use super::{file_stem, temp_path, write_atomic};
+use crate::results::store::{temp_beside, write_atomic};
 
 /// One chart the report links to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,18 +210,15 @@ pub(crate) fn write_chart(
 
     // The bitmap backend picks its encoder from the extension: the temp name ends in .png.
     let png_path = dir.join(format!("{stem}.png"));
-    let tmp = temp_path(&png_path, ".png")?;
+    let tmp = temp_beside(&png_path, ".png")?;
     let drawn = (|| {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
         chart.draw_png(&root)?;
         root.present().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         drop(root);
-        std::fs::rename(&tmp, &png_path)?;
+        tmp.persist(&png_path)?;
         anyhow::Ok(())
     })();
-    if drawn.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
     drawn.with_context(|| png_path.display().to_string())?;
     Ok(vec![svg_path, png_path])
 }
