@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use engine::hash::fnv1a;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -59,8 +60,9 @@ impl Synth {
 
     /// A measured (`ok`) case with samples, rounds and summary.
     pub fn case(&self) -> CaseResult {
-        let mut rng =
-            ChaCha8Rng::seed_from_u64(self.seed ^ fnv(&self.subject) ^ fnv(&self.scenario));
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.seed ^ fnv1a(self.subject.as_bytes()) ^ fnv1a(self.scenario.as_bytes()),
+        );
         let mut samples = Vec::new();
         let mut rounds = Vec::new();
         for round in 0..self.rounds {
@@ -228,10 +230,4 @@ pub fn synthetic_machine(hostname: &str) -> SystemInfo {
         gpus: Vec::<GpuInfo>::new(),
         ..SystemInfo::default()
     }
-}
-
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
 }

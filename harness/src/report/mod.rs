@@ -77,15 +77,9 @@ pub fn file_stem(id: &str) -> String {
     const MAX: usize = 100;
     if out.len() > MAX {
         out.truncate(MAX - 17);
-        out.push_str(&format!("-{:016x}", fnv1a(id.as_bytes())));
+        out.push_str(&format!("-{:016x}", engine::hash::fnv1a(id.as_bytes())));
     }
     out
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
