@@ -112,25 +112,21 @@ impl Synth {
             crate::results::threads_text(self.threads)
         ));
         let mut case = CaseResult {
-            id: id.join("/"),
-            scenario: self.scenario.clone(),
-            params,
-            subject: self.subject.clone(),
-            threads: self.threads,
-            threads_resolved: self.threads.max(1),
             status: Status::Ok,
-            reason: None,
             items_per_iteration: 1,
             flops: self.flops,
-            real_weights: false,
             load_s: vec![0.01; self.rounds as usize],
             first_run_s: vec![2.0 * self.median_s; self.rounds as usize],
-            parity: None,
-            accuracy: None,
             rounds,
             samples_s: samples,
-            summary: None,
-            peak_rss_bytes: None,
+            ..CaseResult::new(
+                id.join("/"),
+                &self.scenario,
+                params,
+                &self.subject,
+                self.threads,
+                self.threads.max(1),
+            )
         };
         case.summary = summarize_case(&case);
         case

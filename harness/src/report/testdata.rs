@@ -114,17 +114,9 @@ pub(crate) fn measured(
         })
         .collect();
     CaseResult {
-        id: case_id(scenario, &params, subject, 1),
-        scenario: scenario.to_string(),
-        params,
-        subject: subject.to_string(),
-        threads: 1,
-        threads_resolved: 1,
         status: Status::Ok,
-        reason: None,
         items_per_iteration: items,
         flops,
-        real_weights: false,
         load_s: vec![0.25, 0.23],
         first_run_s: vec![median_s * 3.0, median_s * 2.5],
         parity: Some(ParityResult {
@@ -134,36 +126,35 @@ pub(crate) fn measured(
             atol: 1e-4,
             rtol: 1e-3,
         }),
-        accuracy: None,
         summary: Some(summary(&samples_s, items, flops)),
         samples_s,
         rounds,
         peak_rss_bytes: Some(180 << 20),
+        ..CaseResult::new(
+            case_id(scenario, &params, subject, 1),
+            scenario,
+            params,
+            subject,
+            1,
+            1,
+        )
     }
 }
 
 fn unmeasured(scenario: &str, subject: &str, status: Status, reason: &str) -> CaseResult {
     let params = BTreeMap::new();
     CaseResult {
-        id: case_id(scenario, &params, subject, 1),
-        scenario: scenario.to_string(),
-        params,
-        subject: subject.to_string(),
-        threads: 1,
-        threads_resolved: 1,
         status,
         reason: Some(reason.to_string()),
         items_per_iteration: 1,
-        flops: 0,
-        real_weights: false,
-        load_s: Vec::new(),
-        first_run_s: Vec::new(),
-        parity: None,
-        accuracy: None,
-        rounds: Vec::new(),
-        samples_s: Vec::new(),
-        summary: None,
-        peak_rss_bytes: None,
+        ..CaseResult::new(
+            case_id(scenario, &params, subject, 1),
+            scenario,
+            params,
+            subject,
+            1,
+            1,
+        )
     }
 }
 
