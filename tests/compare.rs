@@ -1,13 +1,13 @@
 //! End-to-end tests of `compare`, `check`, `history`, `baseline` and `calibrate` through the
-//! built CLI, on synthetic results with known effects (see `harness::compare::synthetic`).
+//! built CLI, on synthetic results with known effects (see `harness::testing`).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use common::{Project, text};
-use harness::compare::synthetic::{Synth, run, scale};
 use harness::results::{RunResults, store};
+use harness::testing::{Synth, run, scale};
 
 /// Two batch sizes on two subjects; `engine-cpu` 4x faster than `reference`.
 fn cases(seed: u64) -> Vec<harness::results::CaseResult> {

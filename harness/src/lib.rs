@@ -15,6 +15,9 @@ pub mod runner;
 pub mod suite;
 pub mod system;
 pub mod tensorfile;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
+pub mod testing;
 pub mod worker;
 pub mod workloads;
 

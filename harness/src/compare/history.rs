@@ -351,7 +351,7 @@ fn point_cell(p: &Point) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::synthetic::{Synth, run, scale};
+    use crate::testing::{Synth, run, scale};
 
     fn runs() -> Vec<(PathBuf, RunResults)> {
         (0..4u64)

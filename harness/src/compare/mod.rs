@@ -25,7 +25,6 @@ pub mod markdown;
 pub mod noise;
 pub mod plot;
 pub mod ratios;
-pub mod synthetic;
 
 use std::collections::BTreeMap;
 
@@ -467,7 +466,7 @@ fn not_compared(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use synthetic::{Synth, run, scale};
+    use crate::testing::{Synth, run, scale};
 
     fn suite_of(seed: u64, subjects: &[&str]) -> Vec<CaseResult> {
         let mut cases = Vec::new();

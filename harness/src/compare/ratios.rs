@@ -114,7 +114,7 @@ pub fn round_ratios(numerator: &CaseResult, denominator: &CaseResult) -> Vec<f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::synthetic::{Synth, run};
+    use crate::testing::{Synth, run};
 
     #[test]
     fn every_subject_against_every_later_one_per_group() {

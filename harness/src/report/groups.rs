@@ -484,12 +484,12 @@ pub(crate) fn sweeps(results: &RunResults) -> Vec<Sweep<'_>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
+    use crate::testing::demo;
 
     #[test]
     fn labels_keep_only_the_parameters_that_vary() {
-        let results = testdata::run();
+        let results = demo::run();
         let varying = varying_params(&results);
         assert_eq!(varying["forward"], BTreeSet::from(["seq_len"]));
         assert!(varying["pipeline"].is_empty());
@@ -502,7 +502,7 @@ mod tests {
 
     #[test]
     fn speed_ups_are_of_the_focus_over_each_ranked_other() {
-        let results = testdata::run();
+        let results = demo::run();
         assert_eq!(focus_subject(&results), Some("engine-cpu"));
         let groups = case_groups(&results);
         // seq_len 8: torch ranked, candle invalid (left out).

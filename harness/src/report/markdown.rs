@@ -802,8 +802,8 @@ fn rfc3339_seconds(s: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
+    use crate::testing::demo as testdata;
 
     fn report() -> String {
         render(&testdata::run()).unwrap()

@@ -83,11 +83,9 @@ pub fn file_stem(id: &str) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod testdata;
-
-#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::demo;
 
     #[test]
     fn file_stems_are_safe_and_distinct() {
@@ -106,8 +104,8 @@ mod tests {
 
     #[test]
     fn render_all_writes_every_file() {
-        let results = testdata::run();
-        let dir = testdata::temp_dir("render-all");
+        let results = demo::run();
+        let dir = demo::temp_dir("render-all");
         let written = render_all(&results, &dir).unwrap();
         for name in ["report.md", "samples.csv"] {
             assert!(

@@ -303,12 +303,12 @@ impl Palette {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
+    use crate::testing::demo;
 
     #[test]
     fn plan_names_one_latency_chart_per_measured_group_and_one_scaling_chart_per_sweep() {
-        let results = testdata::run();
+        let results = demo::run();
         let plan = plan(&results);
         let stems: Vec<&str> = plan.iter().map(|p| p.stem.as_str()).collect();
         assert_eq!(
@@ -333,8 +333,8 @@ mod tests {
 
     #[test]
     fn render_writes_svg_and_png_pairs() {
-        let results = testdata::run();
-        let dir = testdata::temp_dir("plots");
+        let results = demo::run();
+        let dir = demo::temp_dir("plots");
         let written = render(&results, &dir).unwrap();
         assert_eq!(written.len(), 2 * plan(&results).len());
         for p in &written {
@@ -356,8 +356,8 @@ mod tests {
 
     #[test]
     fn speed_up_chart_has_a_row_per_group_with_a_ranked_pair() {
-        let results = testdata::run();
-        let dir = testdata::temp_dir("plots-speedup");
+        let results = demo::run();
+        let dir = demo::temp_dir("plots-speedup");
         render(&results, &dir).unwrap();
         let svg = std::fs::read_to_string(dir.join("speedup.svg")).unwrap();
         for text in [
@@ -376,9 +376,9 @@ mod tests {
 
     #[test]
     fn empty_run_draws_nothing() {
-        let mut results = testdata::run();
+        let mut results = demo::run();
         results.cases.clear();
-        let dir = testdata::temp_dir("plots-empty");
+        let dir = demo::temp_dir("plots-empty");
         assert!(render(&results, &dir.join("plots")).unwrap().is_empty());
         std::fs::remove_dir_all(&dir).ok();
     }

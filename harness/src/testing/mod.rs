@@ -1,7 +1,9 @@
-//! Synthetic runs with known effects, for the tests of `compare`, `check` and `history` (and
-//! for trying the commands without measuring anything).
+//! Synthetic results for tests, never measured: [`Synth`] cases with known effects (for
+//! `compare`, `check` and `history`) and [`demo`], the fixed run the report tests render.
+//! Compiled for unit tests and, through the `testing` feature that only the harness's own
+//! dev-dependency turns on, for the integration tests; not part of the harness's API.
 //!
-//! Samples are deterministic (ChaCha8 from a seed) and shaped like real timings: each round
+//! [`Synth`] samples are deterministic (ChaCha8 from a seed) and shaped like real timings: each round
 //! has its own level (`round_noise`, the drift between worker processes), samples scatter
 //! around it log-normally (`cv`), and 3% of them fall in a slow tail.
 
@@ -13,6 +15,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::results::*;
 use crate::system::{GpuInfo, SystemInfo};
+
+pub mod demo;
 
 /// One synthetic case; build it with [`Synth::case`].
 #[derive(Clone, Debug)]
