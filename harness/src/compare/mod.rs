@@ -15,7 +15,8 @@
 //! - [`noise`]: the threshold, max(user minimum, round spread, A/A calibration).
 //! - [`markdown`], [`plot`]: `compare.md`, the check summary, `history.md` and their charts.
 //! - [`history`]: a suite's runs as time series, with step changes.
-//! - [`commands`]: the CLI entry points.
+//! - [`commands`]: the CLI entry points (`calibrate`'s two runs are made by
+//!   `crate::calibrate`; only their results come here).
 
 pub mod commands;
 pub mod history;
