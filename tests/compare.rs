@@ -1,32 +1,17 @@
 //! End-to-end tests of `compare`, `check`, `history`, `baseline` and `calibrate` through the
-//! built CLI, on synthetic results with known effects (see `harness::compare::synthetic`).
+//! built CLI, on synthetic results with known effects (see `harness::testing`).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use common::{Project, text};
-use harness::compare::synthetic::{Synth, run, scale};
 use harness::results::{RunResults, store};
+use harness::testing::{Synth, run, scale, sweep};
 
 /// Two batch sizes on two subjects; `engine-cpu` 4x faster than `reference`.
 fn cases(seed: u64) -> Vec<harness::results::CaseResult> {
-    let mut out = Vec::new();
-    for batch in [1i64, 32] {
-        for subject in ["engine-cpu", "reference"] {
-            let median = if subject == "reference" { 4e-3 } else { 1e-3 } * batch as f64;
-            out.push(
-                Synth {
-                    median_s: median,
-                    seed,
-                    ..Synth::new("sweep", subject)
-                }
-                .with_params(&[("batch", batch)])
-                .case(),
-            );
-        }
-    }
-    out
+    sweep(seed, &["engine-cpu", "reference"])
 }
 
 /// Saves `r` as results/<suite>/<stamp>_<machine>/results.json; returns the folder.

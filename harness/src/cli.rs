@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::results::{Status, store};
 use crate::suite::{self, LoadOptions};
-use crate::{compare, console, project_root, report, runner, system, worker};
+use crate::{calibrate, compare, console, project_root, report, runner, system, worker};
 
 #[derive(Parser)]
 #[command(
@@ -41,7 +41,7 @@ enum Command {
     /// Every stored run of a suite as a time series per case, with step changes flagged.
     History(compare::commands::HistoryArgs),
     /// Run a suite twice (A/A) and store each case's noise for this machine.
-    Calibrate(compare::commands::CalibrateArgs),
+    Calibrate(calibrate::CalibrateArgs),
     /// Refresh results/baselines/SUITE.json from a run (the newest by default).
     Baseline(compare::commands::BaselineArgs),
     /// Internal: run one measurement job read from stdin (see worker::protocol).
@@ -86,7 +86,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::commands::compare(args),
         Command::Check(args) => compare::commands::check(args),
         Command::History(args) => compare::commands::history(args),
-        Command::Calibrate(args) => compare::commands::calibrate(args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Baseline(args) => compare::commands::baseline(args),
     };
     result.unwrap_or_else(|e| {

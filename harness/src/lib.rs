@@ -4,6 +4,7 @@
 //! Crate map: `suite` (TOML → cases) → `runner` (rounds of `worker` processes) → `results`
 //! (the results.json model and store) → `report` (markdown, CSV, plots from results.json).
 
+pub mod calibrate;
 pub mod cli;
 pub mod compare;
 pub mod console;
@@ -15,6 +16,9 @@ pub mod runner;
 pub mod suite;
 pub mod system;
 pub mod tensorfile;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
+pub mod testing;
 pub mod worker;
 pub mod workloads;
 

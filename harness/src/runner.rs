@@ -143,29 +143,20 @@ fn initial_case(spec: &crate::suite::CaseSpec, subjects: &[SubjectInfo]) -> Case
         }
     });
     CaseResult {
-        id: spec.id.clone(),
-        scenario: spec.scenario.clone(),
-        params: spec.workload.params.clone(),
-        subject: spec.subject.clone(),
-        threads: spec.threads,
-        threads_resolved: subjects::resolve_threads(spec.threads),
         status: if skip.is_some() {
             Status::Skipped
         } else {
             Status::Pending
         },
         reason: skip,
-        items_per_iteration: 0,
-        flops: 0,
-        real_weights: false,
-        load_s: Vec::new(),
-        first_run_s: Vec::new(),
-        parity: None,
-        accuracy: None,
-        rounds: Vec::new(),
-        samples_s: Vec::new(),
-        summary: None,
-        peak_rss_bytes: None,
+        ..CaseResult::new(
+            &spec.id,
+            &spec.scenario,
+            spec.workload.params.clone(),
+            &spec.subject,
+            spec.threads,
+            subjects::resolve_threads(spec.threads),
+        )
     }
 }
 

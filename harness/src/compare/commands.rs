@@ -1,6 +1,7 @@
-//! The CLI entry points of `compare`, `check`, `history`, `calibrate` and `baseline`, with
-//! their arguments. Each returns the process exit code; an `Err` is bad input (the CLI
-//! prints it and exits 2).
+//! The CLI entry points of `compare`, `check`, `history` and `baseline`, with their
+//! arguments, and the half of `calibrate` that reads its two runs (`crate::calibrate` runs
+//! them). Each returns the process exit code; an `Err` is bad input (the CLI prints it and
+//! exits 2).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,6 @@ use super::history::History;
 use super::noise::{self, NoiseEntry, SuiteCalibration, Threshold};
 use super::{CompareOptions, RunComparison, compare_runs, keys, markdown, plot, ratios};
 use crate::results::{RunResults, Status, store};
-use crate::suite::{self, LoadOptions};
-use crate::{project_root, runner};
 
 /// How changes are judged (shared by `compare` and `check`).
 #[derive(Args, Clone, Debug)]
@@ -86,30 +85,6 @@ pub struct HistoryArgs {
 }
 
 #[derive(Args, Clone, Debug)]
-pub struct CalibrateArgs {
-    /// The suite to run twice (A/A).
-    pub suite: String,
-    /// Run profile from configs/: quick, default or thorough (use the one you compare with).
-    #[arg(long, default_value = "default")]
-    pub profile: String,
-    /// Subjects to run instead of the suite's list, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub subjects: Option<Vec<String>>,
-    /// Thread count instead of the suite's list (0 = all cores).
-    #[arg(long, value_delimiter = ',')]
-    pub threads: Option<Vec<usize>>,
-    /// Override a setting, as for `suite`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
-    /// Threshold (percent) at which the A/A verdicts are reported, as `compare` would use it.
-    #[arg(long, value_name = "PCT", default_value = "5", value_parser = parse_percent)]
-    pub threshold: f64,
-    /// Results root: the runs go to ROOT/calibration/runs/, the noise to ROOT/calibration/<machine>.json.
-    #[arg(long, default_value = "results")]
-    pub root: PathBuf,
-}
-
-#[derive(Args, Clone, Debug)]
 pub struct BaselineArgs {
     /// The suite whose baseline (ROOT/baselines/SUITE.json) to refresh.
     pub suite: String,
@@ -122,7 +97,7 @@ pub struct BaselineArgs {
 }
 
 /// `5`, `5%` or `2.5` → 0.05, 0.05, 0.025.
-fn parse_percent(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .trim()
         .trim_end_matches('%')
@@ -247,7 +222,7 @@ pub fn history(args: HistoryArgs) -> Result<ExitCode> {
         .map(|(group, stem)| (group, format!("plots/{stem}.svg")))
         .collect();
     let md_path = out.join("history.md");
-    crate::report::write_atomic(&md_path, h.markdown(&links).as_bytes())?;
+    store::write_atomic(&md_path, h.markdown(&links).as_bytes())?;
     let steps = h.steps();
     println!(
         "{} runs of {}, {} series, {} step changes",
@@ -274,45 +249,20 @@ pub fn history(args: HistoryArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `harness calibrate SUITE`: runs the suite twice and stores each case's A/A noise for this
-/// machine.
-pub fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
-    let opts = LoadOptions {
-        root: project_root(),
-        profile: args.profile.clone(),
-        sets: args.sets.clone(),
-        subjects: args.subjects.clone(),
-        threads: args.threads.clone(),
-    };
-    let suite = suite::load(&args.suite, &opts)?;
-    let run_opts = runner::RunOptions {
-        out: args.root.join("calibration").join("runs"),
-        command: std::env::args().collect(),
-    };
-    let mut runs = Vec::new();
-    for pass in 1..=2 {
-        eprintln!(
-            "calibrate {}: pass {pass} of 2, {} cases x {} rounds ({} profile)",
-            suite.info.name,
-            suite.cases.len(),
-            suite.info.measure.rounds,
-            suite.info.profile
-        );
-        let (dir, results) = runner::run(&suite, &run_opts)?;
-        eprintln!("  {}", dir.display());
-        runs.push(results);
-    }
+/// The second half of `harness calibrate`, on its two finished A/A runs: prints the
+/// calibration summary and stores each case's noise for the runs' machine.
+pub fn record_calibration(runs: [&RunResults; 2], threshold: f64, root: &Path) -> Result<()> {
     let stats_opts = CompareOptions::default().stats;
-    let cal = calibration_from(&runs[0], &runs[1], args.threshold, &stats_opts);
-    print!("{}", markdown::calibration_summary(&cal, args.threshold));
+    let cal = calibration_from(runs[0], runs[1], threshold, &stats_opts);
+    print!("{}", markdown::calibration_summary(&cal, threshold));
     let path = noise::save(
-        &args.root,
+        root,
         &runs[1].system.machine_slug(),
-        &suite.info.name,
+        &runs[1].suite.name,
         cal,
     )?;
     println!("{}", path.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The A/A noise of every case and subject pair measured in both `first` and `second`.
@@ -339,10 +289,10 @@ pub fn calibration_from(
     let measured = |r: &RunResults, key: &str| {
         r.cases
             .iter()
-            .find(|c| ratios::is_measured(c) && keys::case_key(c) == key)
+            .find(|c| c.is_measured() && keys::case_key(c) == key)
             .cloned()
     };
-    for c2 in second.cases.iter().filter(|c| ratios::is_measured(c)) {
+    for c2 in second.cases.iter().filter(|c| c.is_measured()) {
         let key = keys::case_key(c2);
         let Some(c1) = measured(first, &key) else {
             continue;
@@ -401,7 +351,7 @@ pub fn baseline(args: BaselineArgs) -> Result<ExitCode> {
             args.suite
         );
     }
-    if !run.cases.iter().any(ratios::is_measured) {
+    if !run.cases.iter().any(|c| c.is_measured()) {
         bail!(
             "{}: no case was measured; not a usable baseline",
             run_path.display()
@@ -430,7 +380,7 @@ pub fn baseline(args: BaselineArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&dest_dir)
         .with_context(|| format!("creating {}", dest_dir.display()))?;
     let dest = dest_dir.join(format!("{}.json", args.suite));
-    crate::report::write_atomic(&dest, &bytes)?;
+    store::write_atomic(&dest, &bytes)?;
     println!(
         "{} ← {} (run {}, commit {}, machine {})",
         dest.display(),
@@ -475,7 +425,7 @@ fn write_report(c: &RunComparison, out: &Path) -> Result<Vec<PathBuf>> {
         .iter()
         .any(|p| p.extension().is_some_and(|e| e == "svg"));
     let md_path = out.join("compare.md");
-    crate::report::write_atomic(
+    store::write_atomic(
         &md_path,
         markdown::compare_md(c, svg.then_some("compare.svg")).as_bytes(),
     )?;

@@ -14,7 +14,6 @@ use stats::{Comparison, Verdict};
 use super::keys::{case_key, group_key, group_label};
 use super::machine::{comparability_key, key_differences};
 use super::noise::Threshold;
-use super::ratios::is_measured;
 use crate::report::format;
 use crate::results::RunResults;
 
@@ -106,7 +105,7 @@ impl History {
         let keys: Vec<_> = runs.iter().map(|(_, r)| comparability_key(r)).collect();
         let mut series: Vec<Series> = Vec::new();
         for (i, (_, run)) in runs.iter().enumerate() {
-            for case in run.cases.iter().filter(|c| is_measured(c)) {
+            for case in run.cases.iter().filter(|c| c.is_measured()) {
                 let key = case_key(case);
                 let s = match series.iter_mut().position(|s| s.key == key) {
                     Some(at) => &mut series[at],
@@ -352,7 +351,7 @@ fn point_cell(p: &Point) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::synthetic::{Synth, run, scale};
+    use crate::testing::{Synth, run, scale};
 
     fn runs() -> Vec<(PathBuf, RunResults)> {
         (0..4u64)

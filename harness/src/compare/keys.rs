@@ -59,7 +59,7 @@ fn join(scenario: &str, params: &str, subject: Option<&str>, threads: usize) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::synthetic::Synth;
+    use crate::testing::Synth;
 
     #[test]
     fn keys_name_every_parameter() {

@@ -176,7 +176,7 @@ fn informational(r: &RunResults) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::synthetic::{Synth, run};
+    use crate::testing::{Synth, run};
 
     #[test]
     fn same_machine_has_no_blocking_difference() {

@@ -15,7 +15,8 @@
 //! - [`noise`]: the threshold, max(user minimum, round spread, A/A calibration).
 //! - [`markdown`], [`plot`]: `compare.md`, the check summary, `history.md` and their charts.
 //! - [`history`]: a suite's runs as time series, with step changes.
-//! - [`commands`]: the CLI entry points.
+//! - [`commands`]: the CLI entry points (`calibrate`'s two runs are made by
+//!   `crate::calibrate`; only their results come here).
 
 pub mod commands;
 pub mod history;
@@ -25,7 +26,6 @@ pub mod markdown;
 pub mod noise;
 pub mod plot;
 pub mod ratios;
-pub mod synthetic;
 
 use std::collections::BTreeMap;
 
@@ -35,7 +35,6 @@ use crate::results::{CaseResult, RunResults, Status};
 use keys::{case_key, group_label};
 use machine::{EnvDiff, environment_differences};
 use noise::{SuiteCalibration, Threshold};
-use ratios::is_measured;
 
 /// How to compare.
 #[derive(Clone, Debug)]
@@ -310,7 +309,7 @@ pub fn compare_runs(
             let Some(ca) = in_a
                 .get(&key)
                 .copied()
-                .filter(|ca| is_measured(ca) && is_measured(cb))
+                .filter(|ca| ca.is_measured() && cb.is_measured())
             else {
                 continue;
             };
@@ -341,10 +340,10 @@ pub fn compare_runs(
         let (Some(num_a), Some(den_a)) = (
             in_a.get(&case_key(pb.numerator))
                 .copied()
-                .filter(|c| is_measured(c)),
+                .filter(|c| c.is_measured()),
             in_a.get(&case_key(pb.denominator))
                 .copied()
-                .filter(|c| is_measured(c)),
+                .filter(|c| c.is_measured()),
         ) else {
             continue;
         };
@@ -389,7 +388,7 @@ pub fn compare_runs(
         let Some(ca) = in_a.get(&key).copied() else {
             continue;
         };
-        if !(is_measured(ca) && is_measured(cb)) {
+        if !(ca.is_measured() && cb.is_measured()) {
             continue;
         }
         out.gflops.push(GflopsRow {
@@ -440,10 +439,10 @@ fn not_compared(
                 reason: "only in B (new case)".into(),
                 broken: false,
             }),
-            Some(ca) if is_measured(ca) && is_measured(cb) => {}
+            Some(ca) if ca.is_measured() && cb.is_measured() => {}
             Some(ca) => {
                 let broken =
-                    is_measured(ca) && matches!(cb.status, Status::Failed | Status::Invalid);
+                    ca.is_measured() && matches!(cb.status, Status::Failed | Status::Invalid);
                 let reason = format!("{}, {}", state(ca, "A"), state(cb, "B"));
                 out.push(NotCompared {
                     id: cb.id.clone(),
@@ -468,26 +467,7 @@ fn not_compared(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use synthetic::{Synth, run, scale};
-
-    fn suite_of(seed: u64, subjects: &[&str]) -> Vec<CaseResult> {
-        let mut cases = Vec::new();
-        for batch in [1, 32] {
-            for s in subjects {
-                let median = if *s == "reference" { 4e-3 } else { 1e-3 } * batch as f64;
-                cases.push(
-                    Synth {
-                        median_s: median,
-                        seed,
-                        ..Synth::new("sweep", s)
-                    }
-                    .with_params(&[("batch", batch)])
-                    .case(),
-                );
-            }
-        }
-        cases
-    }
+    use crate::testing::{Synth, run, scale, sweep};
 
     fn compare(a: &RunResults, b: &RunResults, opts: &CompareOptions) -> RunComparison {
         compare_runs(("A", a), ("B", b), (None, None), opts)
@@ -495,8 +475,8 @@ mod tests {
 
     #[test]
     fn a_case_made_20_percent_slower_is_slower_and_the_rest_unchanged() {
-        let a = run("s", "box", suite_of(1, &["engine-cpu", "reference"]));
-        let mut b = run("s", "box", suite_of(2, &["engine-cpu", "reference"]));
+        let a = run("s", "box", sweep(1, &["engine-cpu", "reference"]));
+        let mut b = run("s", "box", sweep(2, &["engine-cpu", "reference"]));
         scale(&mut b.cases[0], 1.2);
         let c = compare(&a, &b, &CompareOptions::default());
         assert_eq!(c.mode, Mode::Absolute);
@@ -520,7 +500,7 @@ mod tests {
 
     #[test]
     fn changed_suite_hash_matches_nothing() {
-        let a = run("s", "box", suite_of(1, &["engine-cpu"]));
+        let a = run("s", "box", sweep(1, &["engine-cpu"]));
         let mut b = a.clone();
         b.suite.file_hash = "1111".into();
         let c = compare(&a, &b, &CompareOptions::default());
@@ -536,8 +516,8 @@ mod tests {
 
     #[test]
     fn different_machines_compare_ratios_only() {
-        let a = run("s", "box", suite_of(1, &["engine-cpu", "reference"]));
-        let mut b = run("s", "ci", suite_of(2, &["engine-cpu", "reference"]));
+        let a = run("s", "box", sweep(1, &["engine-cpu", "reference"]));
+        let mut b = run("s", "ci", sweep(2, &["engine-cpu", "reference"]));
         b.system.cpu_model = "Slower CPU".into();
         for c in &mut b.cases {
             scale(c, 2.0); // everything twice as slow: the box, not the code
@@ -560,8 +540,8 @@ mod tests {
 
     #[test]
     fn a_regression_relative_to_the_other_subject_shows_in_ratios() {
-        let a = run("s", "box", suite_of(1, &["engine-cpu", "reference"]));
-        let mut b = run("s", "ci", suite_of(2, &["engine-cpu", "reference"]));
+        let a = run("s", "box", sweep(1, &["engine-cpu", "reference"]));
+        let mut b = run("s", "ci", sweep(2, &["engine-cpu", "reference"]));
         b.system.logical_cores = 2;
         scale(&mut b.cases[2], 1.3); // engine-cpu at batch 32
         let c = compare(&a, &b, &CompareOptions::default());
@@ -572,8 +552,8 @@ mod tests {
 
     #[test]
     fn failed_cases_are_listed_and_a_newly_failing_one_is_a_regression() {
-        let a = run("s", "box", suite_of(1, &["engine-cpu", "reference"]));
-        let mut b = run("s", "box", suite_of(2, &["engine-cpu", "reference"]));
+        let a = run("s", "box", sweep(1, &["engine-cpu", "reference"]));
+        let mut b = run("s", "box", sweep(2, &["engine-cpu", "reference"]));
         b.cases[1].status = Status::Failed;
         b.cases[1].reason = Some("worker crashed".into());
         b.cases.pop();
@@ -694,8 +674,8 @@ mod tests {
 
     #[test]
     fn report_and_chart_are_written() {
-        let a = run("s", "box", suite_of(1, &["engine-cpu", "reference"]));
-        let mut b = run("s", "box", suite_of(2, &["engine-cpu", "reference"]));
+        let a = run("s", "box", sweep(1, &["engine-cpu", "reference"]));
+        let mut b = run("s", "box", sweep(2, &["engine-cpu", "reference"]));
         scale(&mut b.cases[0], 1.2);
         let c = compare(&a, &b, &CompareOptions::default());
         let md = markdown::compare_md(&c, Some("compare.svg"));

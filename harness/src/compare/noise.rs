@@ -266,7 +266,7 @@ pub fn save(root: &Path, machine: &str, suite: &str, cal: SuiteCalibration) -> R
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    crate::report::write_atomic(&path, &serde_json::to_vec_pretty(&file)?)?;
+    crate::results::store::write_atomic(&path, &serde_json::to_vec_pretty(&file)?)?;
     Ok(path)
 }
 

@@ -14,14 +14,9 @@
 //! noise threshold carries it, since the pair's round spread is measured from the per-round
 //! ratio (both subjects' drift included).
 
-use crate::results::{CaseResult, RunResults, Status};
+use crate::results::{CaseResult, RunResults};
 
 use super::keys::{group_key, group_label};
-
-/// Whether a case was measured and can take part in a comparison.
-pub fn is_measured(case: &CaseResult) -> bool {
-    case.status == Status::Ok && !case.samples_s.is_empty() && case.summary.is_some()
-}
 
 /// Two subjects of one case group in one run.
 pub struct Pair<'a> {
@@ -47,7 +42,7 @@ pub fn pairs(run: &RunResults) -> Vec<Pair<'_>> {
             .unwrap_or(run.subjects.len())
     };
     let mut groups: Vec<(String, Vec<&CaseResult>)> = Vec::new();
-    for case in run.cases.iter().filter(|c| is_measured(c)) {
+    for case in run.cases.iter().filter(|c| c.is_measured()) {
         let key = group_key(case);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, cases)) => cases.push(case),
@@ -119,7 +114,7 @@ pub fn round_ratios(numerator: &CaseResult, denominator: &CaseResult) -> Vec<f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::synthetic::{Synth, run};
+    use crate::testing::{Synth, run};
 
     #[test]
     fn every_subject_against_every_later_one_per_group() {

@@ -97,12 +97,12 @@ fn attributed(case: &CaseResult) -> Vec<(Option<u32>, usize, Option<u64>, f64)> 
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
+    use crate::testing::demo;
 
     #[test]
     fn one_row_per_sample_with_param_columns() {
-        let results = testdata::run();
+        let results = demo::run();
         let text = String::from_utf8(samples_csv(&results).unwrap()).unwrap();
         let mut lines = text.lines();
         assert_eq!(
@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn unattributed_samples_and_clashing_names() {
-        let mut results = testdata::run();
+        let mut results = demo::run();
         results.cases.truncate(1);
         let case = &mut results.cases[0];
         case.params.insert("threads".into(), serde_json::json!("x"));

@@ -15,12 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use stats::Estimate;
 
-use crate::results::{CaseResult, RunResults, Status, threads_text, value_text};
-
-/// Whether a case takes part in rankings, speed-ups and scaling charts.
-pub(crate) fn is_ranked(case: &CaseResult) -> bool {
-    case.status == Status::Ok && case.summary.is_some() && !case.samples_s.is_empty()
-}
+use crate::results::{CaseResult, RunResults, threads_text, value_text};
 
 /// `batch=1, seq_len=8` (empty without parameters).
 pub(crate) fn params_label<'a>(
@@ -100,7 +95,7 @@ pub(crate) fn fastest<'a>(group: &CaseGroup<'a>) -> Option<&'a CaseResult> {
         .cases
         .iter()
         .copied()
-        .filter(|c| is_ranked(c))
+        .filter(|c| c.is_measured())
         .min_by(|a, b| median(a).total_cmp(&median(b)))
 }
 
@@ -132,7 +127,7 @@ pub(crate) fn speed_ups<'a>(group: &CaseGroup<'a>, focus: &str) -> Vec<SpeedUp<'
         .cases
         .iter()
         .copied()
-        .find(|c| c.subject == focus && is_ranked(c))
+        .find(|c| c.subject == focus && c.is_measured())
     else {
         return Vec::new();
     };
@@ -141,7 +136,7 @@ pub(crate) fn speed_ups<'a>(group: &CaseGroup<'a>, focus: &str) -> Vec<SpeedUp<'
         .cases
         .iter()
         .copied()
-        .filter(|c| c.subject != focus && is_ranked(c))
+        .filter(|c| c.subject != focus && c.is_measured())
         .map(|baseline| SpeedUp {
             baseline,
             estimate: stats::ratio_of_medians(&focus_case.samples_s, &baseline.samples_s, &opts),
@@ -451,7 +446,7 @@ pub(crate) fn sweeps(results: &RunResults) -> Vec<Sweep<'_>> {
                     .filter_map(|&subject| {
                         let mut points: Vec<(f64, &CaseResult)> = members
                             .iter()
-                            .filter(|c| c.subject == subject && is_ranked(c))
+                            .filter(|c| c.subject == subject && c.is_measured())
                             .filter_map(|c| Some((numeric(c)?, *c)))
                             .collect();
                         points.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -489,12 +484,12 @@ pub(crate) fn sweeps(results: &RunResults) -> Vec<Sweep<'_>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
+    use crate::testing::demo;
 
     #[test]
     fn labels_keep_only_the_parameters_that_vary() {
-        let results = testdata::run();
+        let results = demo::run();
         let varying = varying_params(&results);
         assert_eq!(varying["forward"], BTreeSet::from(["seq_len"]));
         assert!(varying["pipeline"].is_empty());
@@ -507,7 +502,7 @@ mod tests {
 
     #[test]
     fn speed_ups_are_of_the_focus_over_each_ranked_other() {
-        let results = testdata::run();
+        let results = demo::run();
         assert_eq!(focus_subject(&results), Some("engine-cpu"));
         let groups = case_groups(&results);
         // seq_len 8: torch ranked, candle invalid (left out).

@@ -17,12 +17,12 @@ pub mod markdown;
 pub mod plots;
 mod summary;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use crate::results::RunResults;
+use crate::results::store::write_atomic;
 
 /// Renders every report of `results` into `dir` (created if needed): `samples.csv`,
 /// `report.md`, and `plots/<name>.svg` + `plots/<name>.png` (in that order, so an error
@@ -51,31 +51,6 @@ pub fn render_all(results: &RunResults, dir: &Path) -> anyhow::Result<Vec<PathBu
     Ok(written)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
-/// readers see the old file or the new one, never a partial one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = temp_path(path, "")?;
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
-}
-
-/// A hidden sibling of `path` to write first: `.name.tmp-<pid><suffix>`.
-pub(crate) fn temp_path(path: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} has no file name", path.display()))?
-        .to_string_lossy();
-    Ok(path.with_file_name(format!(".{name}.tmp-{}{suffix}", std::process::id())))
-}
-
 /// A file-name stem from an id such as `forward/batch=1,seq_len=8/threads=1`: ASCII letters,
 /// digits, `.`, `_` and `-` only (`=` becomes `-`, everything else `_`, runs collapsed), at
 /// most 100 characters (longer ones end in a hash of the full id, so they stay distinct).
@@ -102,23 +77,15 @@ pub fn file_stem(id: &str) -> String {
     const MAX: usize = 100;
     if out.len() > MAX {
         out.truncate(MAX - 17);
-        out.push_str(&format!("-{:016x}", fnv1a(id.as_bytes())));
+        out.push_str(&format!("-{:016x}", engine::hash::fnv1a(id.as_bytes())));
     }
     out
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-#[cfg(test)]
-pub(crate) mod testdata;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::demo;
 
     #[test]
     fn file_stems_are_safe_and_distinct() {
@@ -137,8 +104,8 @@ mod tests {
 
     #[test]
     fn render_all_writes_every_file() {
-        let results = testdata::run();
-        let dir = testdata::temp_dir("render-all");
+        let results = demo::run();
+        let dir = demo::temp_dir("render-all");
         let written = render_all(&results, &dir).unwrap();
         for name in ["report.md", "samples.csv"] {
             assert!(

@@ -119,7 +119,7 @@ fn speed_up_cell(
         };
     }
     match focus {
-        Some(f) if !groups::is_ranked(f) => NONE.into(),
+        Some(f) if !f.is_measured() => NONE.into(),
         _ if baseline.status == Status::Ok => "no samples".into(),
         _ => baseline.status.as_str().into(),
     }
@@ -173,12 +173,13 @@ fn scaling(r: &RunResults, varying: &groups::Varying<'_>) -> Vec<ScalingNote> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{markdown, testdata};
+    use super::super::markdown;
     use super::*;
+    use crate::testing::demo;
 
     #[test]
     fn speed_ups_of_the_focus_subject_with_cis() {
-        let results = testdata::run();
+        let results = demo::run();
         let md = markdown::render(&results).unwrap();
         let row = |prefix: &str| {
             md.lines()
@@ -221,7 +222,7 @@ mod tests {
 
     #[test]
     fn a_ci_that_includes_one_is_not_significant() {
-        let mut results = testdata::run();
+        let mut results = demo::run();
         // Same samples for torch as for engine-cpu at seq_len 8: a ratio of 1, n.s.
         results.cases[1].samples_s = results.cases[0].samples_s.clone();
         results.cases[1].summary = results.cases[0].summary.clone();
@@ -232,7 +233,7 @@ mod tests {
 
     #[test]
     fn scaling_notes_name_subjects_the_samples_cannot_tell_apart() {
-        let mut results = testdata::run();
+        let mut results = demo::run();
         // torch at seq_len 32 measured exactly like engine-cpu: a tie.
         results.cases[3].samples_s = results.cases[2].samples_s.clone();
         results.cases[3].summary = results.cases[2].summary.clone();
@@ -245,7 +246,7 @@ mod tests {
 
     #[test]
     fn scaling_notes_name_the_crossover() {
-        let md = markdown::render(&testdata::run()).unwrap();
+        let md = markdown::render(&demo::run()).unwrap();
         assert!(
             md.contains("fastest: engine-cpu at 8, 32; torch at 128"),
             "{md}"

@@ -167,6 +167,46 @@ pub struct CaseResult {
     pub peak_rss_bytes: Option<u64>,
 }
 
+impl CaseResult {
+    /// A case that has not run yet (`pending`): who it is, and nothing measured.
+    pub fn new(
+        id: impl Into<String>,
+        scenario: impl Into<String>,
+        params: BTreeMap<String, serde_json::Value>,
+        subject: impl Into<String>,
+        threads: usize,
+        threads_resolved: usize,
+    ) -> CaseResult {
+        CaseResult {
+            id: id.into(),
+            scenario: scenario.into(),
+            params,
+            subject: subject.into(),
+            threads,
+            threads_resolved,
+            status: Status::Pending,
+            reason: None,
+            items_per_iteration: 0,
+            flops: 0,
+            real_weights: false,
+            load_s: Vec::new(),
+            first_run_s: Vec::new(),
+            parity: None,
+            accuracy: None,
+            rounds: Vec::new(),
+            samples_s: Vec::new(),
+            summary: None,
+            peak_rss_bytes: None,
+        }
+    }
+
+    /// Measured and within tolerance, with samples: the cases that are ranked, charted and
+    /// compared. `invalid` ones were measured but computed the wrong thing, so never count.
+    pub fn is_measured(&self) -> bool {
+        self.status == Status::Ok && self.summary.is_some() && !self.samples_s.is_empty()
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ParityResult {
     pub max_abs_err: f64,

@@ -8,12 +8,8 @@ mod values;
 pub use resolve::{CaseSpec, LoadOptions, ResolvedSuite, SuiteError, available_suites, load};
 pub use values::parse_duration;
 
-/// FNV-1a, 64 bit: a stable fingerprint of a suite file, so changed suites never compare.
+/// A stable fingerprint of a suite file (FNV-1a as 16 hex digits), so changed suites never
+/// compare.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", engine::hash::fnv1a(bytes))
 }

@@ -264,9 +264,9 @@ fn percentile_text(value: Option<f64>, p: f64, s: &CaseSummary) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
     use crate::system::SystemInfo;
+    use crate::testing::demo as testdata;
 
     fn report() -> String {
         render(&testdata::run()).unwrap()

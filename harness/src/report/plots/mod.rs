@@ -25,8 +25,9 @@ use plotters::prelude::*;
 
 use crate::results::RunResults;
 
+use super::file_stem;
 use super::groups::{self, CaseGroup, Sweep};
-use super::{file_stem, temp_path, write_atomic};
+use crate::results::store::{temp_beside, write_atomic};
 
 /// One chart the report links to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,18 +210,15 @@ pub(crate) fn write_chart(
 
     // The bitmap backend picks its encoder from the extension: the temp name ends in .png.
     let png_path = dir.join(format!("{stem}.png"));
-    let tmp = temp_path(&png_path, ".png")?;
+    let tmp = temp_beside(&png_path, ".png")?;
     let drawn = (|| {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
         chart.draw_png(&root)?;
         root.present().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         drop(root);
-        std::fs::rename(&tmp, &png_path)?;
+        tmp.persist(&png_path)?;
         anyhow::Ok(())
     })();
-    if drawn.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
     drawn.with_context(|| png_path.display().to_string())?;
     Ok(vec![svg_path, png_path])
 }
@@ -305,12 +303,12 @@ impl Palette {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata;
     use super::*;
+    use crate::testing::demo;
 
     #[test]
     fn plan_names_one_latency_chart_per_measured_group_and_one_scaling_chart_per_sweep() {
-        let results = testdata::run();
+        let results = demo::run();
         let plan = plan(&results);
         let stems: Vec<&str> = plan.iter().map(|p| p.stem.as_str()).collect();
         assert_eq!(
@@ -335,8 +333,8 @@ mod tests {
 
     #[test]
     fn render_writes_svg_and_png_pairs() {
-        let results = testdata::run();
-        let dir = testdata::temp_dir("plots");
+        let results = demo::run();
+        let dir = demo::temp_dir("plots");
         let written = render(&results, &dir).unwrap();
         assert_eq!(written.len(), 2 * plan(&results).len());
         for p in &written {
@@ -358,8 +356,8 @@ mod tests {
 
     #[test]
     fn speed_up_chart_has_a_row_per_group_with_a_ranked_pair() {
-        let results = testdata::run();
-        let dir = testdata::temp_dir("plots-speedup");
+        let results = demo::run();
+        let dir = demo::temp_dir("plots-speedup");
         render(&results, &dir).unwrap();
         let svg = std::fs::read_to_string(dir.join("speedup.svg")).unwrap();
         for text in [
@@ -378,9 +376,9 @@ mod tests {
 
     #[test]
     fn empty_run_draws_nothing() {
-        let mut results = testdata::run();
+        let mut results = demo::run();
         results.cases.clear();
-        let dir = testdata::temp_dir("plots-empty");
+        let dir = demo::temp_dir("plots-empty");
         assert!(render(&results, &dir.join("plots")).unwrap().is_empty());
         std::fs::remove_dir_all(&dir).ok();
     }

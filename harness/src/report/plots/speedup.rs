@@ -14,7 +14,7 @@ use super::{FONT_FAMILY, Palette, draw_legend, impl_chart};
 
 /// Whether a group gives the chart a row: the focus subject and another are both ranked.
 pub(super) fn has_row(group: &CaseGroup<'_>, focus: &str) -> bool {
-    let ranked = |c: &&&crate::results::CaseResult| groups::is_ranked(c);
+    let ranked = |c: &&&crate::results::CaseResult| c.is_measured();
     group
         .cases
         .iter()

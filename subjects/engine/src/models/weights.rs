@@ -182,13 +182,13 @@ impl Weights {
         in_features: usize,
         out_features: usize,
     ) -> Result<Linear> {
-        let w = self.tensor(
-            &format!("{prefix}.weight"),
-            &[out_features, in_features],
+        self.linear_with(
+            g,
+            prefix,
+            [in_features, out_features],
             Init::HF,
-        )?;
-        let b = self.tensor(&format!("{prefix}.bias"), &[out_features], Init::Zeros)?;
-        Ok(Linear::new(g, w, Some(b)))
+            Init::Zeros,
+        )
     }
 
     /// A `Linear` initialised, when synthetic, the way PyTorch initialises `nn.Linear`:
@@ -203,12 +203,23 @@ impl Weights {
         let init = Init::Uniform {
             bound: 1.0 / (in_features as f32).sqrt(),
         };
+        self.linear_with(g, prefix, [in_features, out_features], init, init)
+    }
+
+    fn linear_with(
+        &self,
+        g: &mut Graph,
+        prefix: &str,
+        [in_features, out_features]: [usize; 2],
+        weight_init: Init,
+        bias_init: Init,
+    ) -> Result<Linear> {
         let w = self.tensor(
             &format!("{prefix}.weight"),
             &[out_features, in_features],
-            init,
+            weight_init,
         )?;
-        let b = self.tensor(&format!("{prefix}.bias"), &[out_features], init)?;
+        let b = self.tensor(&format!("{prefix}.bias"), &[out_features], bias_init)?;
         Ok(Linear::new(g, w, Some(b)))
     }
 

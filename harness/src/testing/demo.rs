@@ -1,4 +1,4 @@
-//! A small synthetic run for the report tests: a `forward` sweep over `seq_len` (8, 32, 128)
+//! The report tests' run: a `forward` sweep over `seq_len` (8, 32, 128)
 //! on two subjects whose order flips at 128 (a crossover), an `invalid` candle case, and a
 //! `pipeline` scenario with an ok, a failed and a skipped subject.
 
@@ -9,7 +9,7 @@ use crate::results::*;
 use crate::system::{CacheInfo, GpuInfo, SystemInfo};
 
 /// Deterministic samples around `median_s`: a tight body, a slow tail, one severe outlier.
-pub(crate) fn samples(median_s: f64, n: usize, seed: u64) -> Vec<f64> {
+pub fn samples(median_s: f64, n: usize, seed: u64) -> Vec<f64> {
     let mut state = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -25,44 +25,6 @@ pub(crate) fn samples(median_s: f64, n: usize, seed: u64) -> Vec<f64> {
             median_s * body * tail * spike
         })
         .collect()
-}
-
-fn summary(samples: &[f64], items: u64, flops: u64) -> CaseSummary {
-    let opts = stats::Options {
-        resamples: 1000,
-        ..Default::default()
-    };
-    let s = stats::summarize(samples, &opts).expect("samples");
-    let pct = |p: f64| {
-        s.percentiles
-            .iter()
-            .find(|q| q.p == p)
-            .and_then(|q| q.value)
-    };
-    let wall: f64 = samples.iter().sum::<f64>() * 1.02;
-    CaseSummary {
-        n: s.n,
-        median_s: s.median,
-        ci_low_s: s.median_ci.lo,
-        ci_high_s: s.median_ci.hi,
-        confidence: s.confidence,
-        mean_s: s.mean,
-        mean_ci_low_s: s.mean_ci.lo,
-        mean_ci_high_s: s.mean_ci.hi,
-        min_s: s.min,
-        max_s: s.max,
-        std_s: s.std_dev,
-        cv: s.cv,
-        p50_s: pct(0.5),
-        p90_s: pct(0.9),
-        p95_s: pct(0.95),
-        p99_s: pct(0.99),
-        outliers: s.outliers,
-        throughput_per_s: samples.len() as f64 / wall,
-        items_per_s: (samples.len() as u64 * items) as f64 / wall,
-        gflops: (flops > 0).then(|| flops as f64 / s.median / 1e9),
-        round_spread: Some(0.012),
-    }
 }
 
 fn params(pairs: &[(&str, serde_json::Value)]) -> BTreeMap<String, serde_json::Value> {
@@ -83,7 +45,7 @@ fn case_id(
 }
 
 /// A measured case: two rounds of `n / 2` samples each.
-pub(crate) fn measured(
+pub fn measured(
     scenario: &str,
     params: BTreeMap<String, serde_json::Value>,
     subject: &str,
@@ -113,18 +75,10 @@ pub(crate) fn measured(
             timer_overhead_s: 25e-9,
         })
         .collect();
-    CaseResult {
-        id: case_id(scenario, &params, subject, 1),
-        scenario: scenario.to_string(),
-        params,
-        subject: subject.to_string(),
-        threads: 1,
-        threads_resolved: 1,
+    let mut case = CaseResult {
         status: Status::Ok,
-        reason: None,
         items_per_iteration: items,
         flops,
-        real_weights: false,
         load_s: vec![0.25, 0.23],
         first_run_s: vec![median_s * 3.0, median_s * 2.5],
         parity: Some(ParityResult {
@@ -134,41 +88,41 @@ pub(crate) fn measured(
             atol: 1e-4,
             rtol: 1e-3,
         }),
-        accuracy: None,
-        summary: Some(summary(&samples_s, items, flops)),
         samples_s,
         rounds,
         peak_rss_bytes: Some(180 << 20),
-    }
+        ..CaseResult::new(
+            case_id(scenario, &params, subject, 1),
+            scenario,
+            params,
+            subject,
+            1,
+            1,
+        )
+    };
+    case.summary = summarize_case(&case);
+    case
 }
 
 fn unmeasured(scenario: &str, subject: &str, status: Status, reason: &str) -> CaseResult {
     let params = BTreeMap::new();
     CaseResult {
-        id: case_id(scenario, &params, subject, 1),
-        scenario: scenario.to_string(),
-        params,
-        subject: subject.to_string(),
-        threads: 1,
-        threads_resolved: 1,
         status,
         reason: Some(reason.to_string()),
         items_per_iteration: 1,
-        flops: 0,
-        real_weights: false,
-        load_s: Vec::new(),
-        first_run_s: Vec::new(),
-        parity: None,
-        accuracy: None,
-        rounds: Vec::new(),
-        samples_s: Vec::new(),
-        summary: None,
-        peak_rss_bytes: None,
+        ..CaseResult::new(
+            case_id(scenario, &params, subject, 1),
+            scenario,
+            params,
+            subject,
+            1,
+            1,
+        )
     }
 }
 
 /// The synthetic run.
-pub(crate) fn run() -> RunResults {
+pub fn run() -> RunResults {
     use serde_json::json;
     let fwd = |seq: u64| params(&[("batch", json!(1)), ("seq_len", json!(seq))]);
     let mut cases = vec![
@@ -322,7 +276,7 @@ pub(crate) fn run() -> RunResults {
 }
 
 /// A fresh, empty folder under the system temp dir.
-pub(crate) fn temp_dir(name: &str) -> PathBuf {
+pub fn temp_dir(name: &str) -> PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(

@@ -1,17 +1,22 @@
-//! Synthetic runs with known effects, for the tests of `compare`, `check` and `history` (and
-//! for trying the commands without measuring anything).
+//! Synthetic results for tests, never measured: [`Synth`] cases with known effects (for
+//! `compare`, `check` and `history`) and [`demo`], the fixed run the report tests render.
+//! Compiled for unit tests and, through the `testing` feature that only the harness's own
+//! dev-dependency turns on, for the integration tests; not part of the harness's API.
 //!
-//! Samples are deterministic (ChaCha8 from a seed) and shaped like real timings: each round
+//! [`Synth`] samples are deterministic (ChaCha8 from a seed) and shaped like real timings: each round
 //! has its own level (`round_noise`, the drift between worker processes), samples scatter
 //! around it log-normally (`cv`), and 3% of them fall in a slow tail.
 
 use std::collections::BTreeMap;
 
+use engine::hash::fnv1a;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::results::*;
 use crate::system::{GpuInfo, SystemInfo};
+
+pub mod demo;
 
 /// One synthetic case; build it with [`Synth::case`].
 #[derive(Clone, Debug)]
@@ -59,8 +64,9 @@ impl Synth {
 
     /// A measured (`ok`) case with samples, rounds and summary.
     pub fn case(&self) -> CaseResult {
-        let mut rng =
-            ChaCha8Rng::seed_from_u64(self.seed ^ fnv(&self.subject) ^ fnv(&self.scenario));
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.seed ^ fnv1a(self.subject.as_bytes()) ^ fnv1a(self.scenario.as_bytes()),
+        );
         let mut samples = Vec::new();
         let mut rounds = Vec::new();
         for round in 0..self.rounds {
@@ -110,29 +116,46 @@ impl Synth {
             crate::results::threads_text(self.threads)
         ));
         let mut case = CaseResult {
-            id: id.join("/"),
-            scenario: self.scenario.clone(),
-            params,
-            subject: self.subject.clone(),
-            threads: self.threads,
-            threads_resolved: self.threads.max(1),
             status: Status::Ok,
-            reason: None,
             items_per_iteration: 1,
             flops: self.flops,
-            real_weights: false,
             load_s: vec![0.01; self.rounds as usize],
             first_run_s: vec![2.0 * self.median_s; self.rounds as usize],
-            parity: None,
-            accuracy: None,
             rounds,
             samples_s: samples,
-            summary: None,
-            peak_rss_bytes: None,
+            ..CaseResult::new(
+                id.join("/"),
+                &self.scenario,
+                params,
+                &self.subject,
+                self.threads,
+                self.threads.max(1),
+            )
         };
         case.summary = summarize_case(&case);
         case
     }
+}
+
+/// A `sweep` scenario at batch 1 and 32 for each of `subjects`: `reference` takes 4 ms per
+/// batch item, every other subject 1 ms (4x faster).
+pub fn sweep(seed: u64, subjects: &[&str]) -> Vec<CaseResult> {
+    let mut cases = Vec::new();
+    for batch in [1, 32] {
+        for s in subjects {
+            let median = if *s == "reference" { 4e-3 } else { 1e-3 } * batch as f64;
+            cases.push(
+                Synth {
+                    median_s: median,
+                    seed,
+                    ..Synth::new("sweep", s)
+                }
+                .with_params(&[("batch", batch)])
+                .case(),
+            );
+        }
+    }
+    cases
 }
 
 /// Multiplies every time of `case` by `factor` (a known effect) and re-summarises it.
@@ -228,10 +251,4 @@ pub fn synthetic_machine(hostname: &str) -> SystemInfo {
         gpus: Vec::<GpuInfo>::new(),
         ..SystemInfo::default()
     }
-}
-
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
 }
