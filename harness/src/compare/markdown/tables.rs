@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use stats::Verdict;
 
+use crate::compare::noise::Threshold;
 use crate::compare::{Mode, RunComparison};
 use crate::report::format;
 
@@ -82,28 +83,16 @@ pub(super) fn cases_table(md: &mut String, c: &RunComparison, folded: bool) {
         "| case | A median | B median | B/A [{}% CI] | p | threshold | verdict |\n|---|---|---|---|---|---|---|\n",
         pct(c.confidence)
     );
-    let row = |x: &crate::compare::CaseComparison| {
-        let r = &x.comparison.ratio;
-        format!(
-            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+    let rows = c.cases.iter().map(|x| {
+        let cells = format!(
+            "`{}` | {} | {}",
             x.id,
             format::duration(x.median_a),
             format::duration(x.median_b),
-            format::ratio_ci(r.point, r.ci.lo, r.ci.hi),
-            p_text(x.comparison.p_value),
-            x.threshold.describe(),
-            verdict_cell(x.comparison.verdict)
-        )
-    };
-    table(
-        md,
-        folded,
-        &head,
-        c.cases
-            .iter()
-            .map(|x| (x.comparison.verdict, row(x)))
-            .collect(),
-    );
+        );
+        row(&cells, &x.comparison, &x.threshold)
+    });
+    table(md, folded, &head, rows.collect());
 }
 
 pub(super) fn pairs_table(md: &mut String, c: &RunComparison, folded: bool) {
@@ -118,30 +107,32 @@ pub(super) fn pairs_table(md: &mut String, c: &RunComparison, folded: bool) {
         "| group | ratio | in A | in B | change B/A [{}% CI] | p | threshold | verdict |\n|---|---|---|---|---|---|---|---|\n",
         pct(c.confidence)
     );
-    let row = |x: &crate::compare::PairComparison| {
-        let r = &x.comparison.ratio;
-        format!(
-            "| {} | {} / {} | {} | {} | {} | {} | {} | {} |\n",
+    let rows = c.pairs.iter().map(|x| {
+        let cells = format!(
+            "{} | {} / {} | {} | {}",
             x.group,
             x.numerator,
             x.denominator,
             format::ratio_ci(x.within_a.point, x.within_a.ci.lo, x.within_a.ci.hi),
             format::ratio_ci(x.within_b.point, x.within_b.ci.lo, x.within_b.ci.hi),
-            format::ratio_ci(r.point, r.ci.lo, r.ci.hi),
-            p_text(x.comparison.p_value),
-            x.threshold.describe(),
-            verdict_cell(x.comparison.verdict)
-        )
-    };
-    table(
-        md,
-        folded,
-        &head,
-        c.pairs
-            .iter()
-            .map(|x| (x.comparison.verdict, row(x)))
-            .collect(),
+        );
+        row(&cells, &x.comparison, &x.threshold)
+    });
+    table(md, folded, &head, rows.collect());
+}
+
+/// A table row: the row's own `cells`, then what every comparison row ends with (the
+/// change with its CI, p, threshold, verdict), keyed by the verdict for folding.
+fn row(cells: &str, c: &stats::Comparison, threshold: &Threshold) -> (Verdict, String) {
+    let r = &c.ratio;
+    let line = format!(
+        "| {cells} | {} | {} | {} | {} |\n",
+        format::ratio_ci(r.point, r.ci.lo, r.ci.hi),
+        p_text(c.p_value),
+        threshold.describe(),
+        verdict_cell(c.verdict)
     );
+    (c.verdict, line)
 }
 
 /// Writes the rows; folded (for `check`), changes and doubts first and unchanged rows in a
