@@ -110,12 +110,12 @@ fn identical_distributions_pass_check() {
 }
 
 #[test]
-fn three_samples_per_side_are_inconclusive_not_a_regression() {
+fn three_processes_per_side_are_inconclusive_not_a_regression() {
     let p = Project::new();
     let few = |seed, factor: f64| {
         let mut c = Synth {
-            rounds: 1,
-            per_round: 3,
+            rounds: 3,
+            per_round: 100,
             seed,
             ..Synth::new("tiny", "engine-cpu")
         }
@@ -131,7 +131,7 @@ fn three_samples_per_side_are_inconclusive_not_a_regression() {
     assert!(text(&out.stdout).contains("inconclusive"), "{}", show(&out));
     let md = std::fs::read_to_string(out_dir.join("compare.md")).unwrap();
     assert!(
-        md.contains("too few samples: 3 vs 3 can at best reach p = 0.1"),
+        md.contains("too few worker processes: 3 vs 3 can at best reach p = 0.1"),
         "{md}"
     );
     assert!(md.contains("need at least 4 per side"), "{md}");
@@ -271,14 +271,26 @@ fn baseline_copies_the_newest_run_and_check_finds_the_newest_run_itself() {
     save(&p, run("s", "box", cases(3)), "20250102T000000Z");
     let out = p.harness(&["baseline", "s"]);
     assert_eq!(code(&out), 0, "{}", show(&out));
-    let copied = p.root().join("results/baselines/s.json");
+    // One baseline per machine class, named after the CPU model and a hash of the key.
+    let folder = p.root().join("results/baselines/s");
+    let files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(
+        name.starts_with("synthetic-") && name.ends_with(".json"),
+        "{name}"
+    );
     assert_eq!(
-        std::fs::read(&copied).unwrap(),
+        std::fs::read(&files[0]).unwrap(),
         std::fs::read(newest.join("results.json")).unwrap()
     );
     assert!(text(&out.stdout).contains("git add"), "{}", show(&out));
-    // Checking the newest run against itself: identical samples, nothing regressed.
-    let out = p.harness(&["check", "--baseline", "results/baselines/s.json"]);
+    // Checking the newest run against the folder: it picks this machine's baseline, the
+    // run itself: identical samples, nothing regressed.
+    let out = p.harness(&["check", "--baseline", "results/baselines/s"]);
     assert_eq!(code(&out), 0, "{}", show(&out));
     assert!(
         text(&out.stdout).contains("20250103T000000Z_box"),
@@ -383,4 +395,42 @@ fn calibrate_runs_the_suite_twice_and_compare_uses_the_noise() {
     assert_eq!(code(&out), 0, "{}", show(&out));
     let md = std::fs::read_to_string(p.root().join("cmp/compare.md")).unwrap();
     assert!(md.contains("A/A calibration: "), "{md}");
+}
+
+#[test]
+fn check_takes_the_baseline_of_the_run_machine_class_from_a_folder() {
+    let p = Project::new();
+    let cand = save(&p, run("s", "box", cases(2)), "20250103T000000Z");
+    let folder = p.root().join("results/baselines/s");
+    std::fs::create_dir_all(&folder).unwrap();
+    // Another machine whose engine was built for another SIMD level: its ratios are another
+    // quantity, so with only that baseline nothing is checked (exit 3, saying why and how
+    // to add one).
+    let mut other = run("s", "ci", cases(1));
+    other.system.cpu_model = "Other CPU".into();
+    for s in &mut other.subjects {
+        s.version = "1.0 (avx2+fma)".into();
+    }
+    std::fs::write(
+        folder.join("other.json"),
+        serde_json::to_vec(&other).unwrap(),
+    )
+    .unwrap();
+    let out = p.harness(&["check", "--baseline", s(&folder), s(&cand)]);
+    assert_eq!(code(&out), 3, "{}", show(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("no baseline in") && err.contains("subject"),
+        "{err}"
+    );
+    assert!(err.contains("harness baseline s --run"), "{err}");
+    // With this machine's baseline beside it, that one is used.
+    std::fs::write(
+        folder.join("box.json"),
+        serde_json::to_vec(&run("s", "box", cases(1))).unwrap(),
+    )
+    .unwrap();
+    let out = p.harness(&["check", "--baseline", s(&folder), s(&cand)]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    assert!(text(&out.stderr).contains("box.json"), "{}", show(&out));
 }

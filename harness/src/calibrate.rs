@@ -58,8 +58,12 @@ pub fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             suite.info.measure.rounds,
             suite.info.profile
         );
-        let (dir, results) = runner::run(&suite, &run_opts)?;
+        let (dir, results, ending) = runner::run(&suite, &run_opts)?;
         eprintln!("  {}", dir.display());
+        if ending == runner::Ending::Interrupted {
+            eprintln!("interrupted: no calibration recorded");
+            return Ok(ExitCode::from(130));
+        }
         runs.push(results);
     }
     record_calibration([&runs[0], &runs[1]], args.threshold, &args.root)?;

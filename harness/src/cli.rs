@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::plan::{self, Plan};
 use crate::results::{Status, store};
 use crate::suite::{self, LoadOptions};
 use crate::{calibrate, compare, console, project_root, report, runner, system, worker};
@@ -42,7 +43,7 @@ enum Command {
     History(compare::commands::HistoryArgs),
     /// Run a suite twice (A/A) and store each case's noise for this machine.
     Calibrate(calibrate::CalibrateArgs),
-    /// Refresh results/baselines/SUITE.json from a run (the newest by default).
+    /// Write results/baselines/SUITE/CLASS.json, the baseline of this machine class, from a run (the newest by default).
     Baseline(compare::commands::BaselineArgs),
     /// Internal: run one measurement job read from stdin (see worker::protocol).
     #[command(hide = true)]
@@ -66,6 +67,16 @@ struct RunArgs {
     /// Override a setting: measure.min_time=1s, check.atol=1e-3, workload.seed=7, ...
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    /// Finish the interrupted run in DIR (a folder with results.json) instead of starting a
+    /// new one; give the same suite, --profile, --subjects, --threads and --set as it had.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Print the cases, the memory of the largest and the estimated duration; run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Run even above 500 cases or an estimate over 2 h.
+    #[arg(long)]
+    yes: bool,
 }
 
 /// Exit codes: 0 all cases ok or skipped, 1 some case failed or was invalid, 2 bad input.
@@ -112,16 +123,52 @@ fn run_suite(name: &str, args: RunArgs) -> anyhow::Result<ExitCode> {
         suite.info.profile,
         suite.profile_description
     );
+    let plan = Plan::of(&suite);
+    eprintln!("plan: {}", plan.describe());
+    plan.check_memory(plan::available_memory())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", suite.info.file))?;
+    if args.dry_run {
+        for case in &suite.cases {
+            println!("{}", case.id);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(why) = plan.needs_confirmation().filter(|_| !args.yes) {
+        anyhow::bail!(
+            "{}: {why}; check the plan with --dry-run, and pass --yes to run it anyway",
+            suite.info.file
+        );
+    }
     let run_opts = runner::RunOptions {
         out: args.out,
         command: std::env::args().collect(),
     };
-    let (dir, results) = runner::run(&suite, &run_opts)?;
+    let (dir, mut results, ending) = match &args.resume {
+        Some(dir) => runner::resume(&suite, dir)?,
+        None => runner::run(&suite, &run_opts)?,
+    };
+    if ending == runner::Ending::Interrupted {
+        crate::results::settle_interrupted(&mut results);
+    }
     let written = report::render_all(&results, &dir)?;
     console::print_summary(&results);
     println!("\nresults: {}", dir.join("results.json").display());
     for path in written {
         println!("         {}", path.display());
+    }
+    if ending == runner::Ending::Interrupted {
+        let done = results.cases.iter().map(|c| c.rounds.len()).sum::<usize>();
+        let planned = results.cases.len() * results.suite.measure.rounds as usize;
+        let mut again: Vec<String> = std::env::args().skip(1).collect();
+        if args.resume.is_none() {
+            again.extend(["--resume".to_string(), dir.display().to_string()]);
+        }
+        eprintln!(
+            "\ninterrupted after {done} of {planned} workers; every finished round is kept. To \
+             finish the run: harness {}",
+            again.join(" ")
+        );
+        return Ok(ExitCode::from(130));
     }
     let bad = results
         .cases

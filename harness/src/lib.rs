@@ -9,6 +9,8 @@ pub mod cli;
 pub mod compare;
 pub mod console;
 pub mod environment;
+pub mod interrupt;
+pub mod plan;
 pub mod reference_cache;
 pub mod report;
 pub mod results;

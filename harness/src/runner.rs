@@ -5,16 +5,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::results::{
     AccuracyResult, CaseResult, MeasurePolicy, ParityResult, RoundResult, RunResults, Status,
-    SubjectInfo, Tolerance, store, summarize_case, timestamp,
+    SubjectInfo, Tolerance, finish_case, store, timestamp,
 };
 use crate::suite::ResolvedSuite;
 use crate::worker::{Job, Message, WorkerOutcome, run_worker};
-use crate::{environment, reference_cache, system, tensorfile, workloads};
+use crate::{environment, interrupt, reference_cache, system, tensorfile, workloads};
 
 pub struct RunOptions {
     /// Results root; the run goes to `<out>/<suite>/<stamp>_<machine>/`.
@@ -23,9 +23,18 @@ pub struct RunOptions {
     pub command: Vec<String>,
 }
 
-/// Runs every case; returns the run folder and its results. Failed cases are recorded, not
-/// returned as errors: only I/O problems with the results folder stop a run.
-pub fn run(suite: &ResolvedSuite, opts: &RunOptions) -> Result<(PathBuf, RunResults)> {
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every round of every case ran (or was skipped, or failed).
+    Complete,
+    /// Stopped by Ctrl-C after the last finished worker; `--resume` continues it.
+    Interrupted,
+}
+
+/// Runs every case; returns the run folder, its results and how it ended. Failed cases are
+/// recorded, not returned as errors: only I/O problems with the results folder stop a run.
+pub fn run(suite: &ResolvedSuite, opts: &RunOptions) -> Result<(PathBuf, RunResults, Ending)> {
     let (stamp, started_at) = timestamp::now_utc();
     let system = system::collect();
     let dir = store::create_run_dir(&opts.out, &suite.info.name, &stamp, &system.machine_slug())?;
@@ -49,29 +58,85 @@ pub fn run(suite: &ResolvedSuite, opts: &RunOptions) -> Result<(PathBuf, RunResu
         subjects,
     };
     store::save(&dir, &results)?;
+    let ending = measure(suite, &dir, &mut results)?;
+    Ok((dir, results, ending))
+}
 
+/// Finishes the interrupted run in `dir`: the rounds that did not run, for the same cases
+/// (same ids, same order of rounds), into the same folder.
+pub fn resume(suite: &ResolvedSuite, dir: &Path) -> Result<(PathBuf, RunResults, Ending)> {
+    let mut results = store::load_stored(dir)?;
+    let file = dir.join("results.json");
+    if results.finished_at.is_some() {
+        bail!(
+            "{}: this run finished at {}; there is nothing to resume",
+            file.display(),
+            results.finished_at.as_deref().unwrap_or("")
+        );
+    }
+    let stored: Vec<&str> = results.cases.iter().map(|c| c.id.as_str()).collect();
+    let asked: Vec<&str> = suite.cases.iter().map(|c| c.id.as_str()).collect();
+    let differs = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+        anyhow!(
+            "{}: cannot resume with these options: {what} differs (run: {a:?}, now: {b:?}); \
+             pass the suite, --profile, --subjects, --threads and --set of the interrupted run",
+            file.display()
+        )
+    };
+    if results.suite.name != suite.info.name {
+        return Err(differs("suite", &results.suite.name, &suite.info.name));
+    }
+    if results.suite.file_hash != suite.info.file_hash {
+        return Err(differs(
+            "suite file (its hash)",
+            &results.suite.file_hash,
+            &suite.info.file_hash,
+        ));
+    }
+    if results.suite.measure != suite.info.measure {
+        return Err(differs(
+            "measurement policy",
+            &results.suite.measure,
+            &suite.info.measure,
+        ));
+    }
+    if stored != asked {
+        return Err(differs("case list", &stored, &asked));
+    }
+    let ending = measure(suite, dir, &mut results)?;
+    Ok((dir.to_path_buf(), results, ending))
+}
+
+/// References, then every missing round of every pending case in interleaved order, saving
+/// after each worker; finishes the run unless Ctrl-C stopped it.
+fn measure(suite: &ResolvedSuite, dir: &Path, results: &mut RunResults) -> Result<Ending> {
     let scratch = tempfile::tempdir().context("creating a scratch folder for reference outputs")?;
-    let references = prepare_references(suite, &mut results, scratch.path());
-    store::save(&dir, &results)?;
+    let references = prepare_references(suite, results, scratch.path());
+    store::save(dir, results)?;
 
     let rounds = suite.info.measure.rounds;
     let budget = round_budget(&suite.info.measure);
     let timeout = Duration::from_secs_f64(suite.info.measure.timeout_s);
-    let pending = |r: &RunResults| {
-        r.cases
-            .iter()
-            .filter(|c| c.status == Status::Pending)
-            .count()
+    let todo = |c: &CaseResult, round: u32| {
+        c.status == Status::Pending && !c.rounds.iter().any(|r| r.round == round)
     };
-    let progress = progress_bar((pending(&results) * rounds as usize) as u64);
+    let total: usize = (0..rounds)
+        .map(|r| results.cases.iter().filter(|c| todo(c, r)).count())
+        .sum();
+    let progress = progress_bar(total as u64);
+    interrupt::watch();
     for round in 0..rounds {
         let mut order: Vec<usize> = (0..suite.cases.len()).collect();
         if round % 2 == 1 {
             order.reverse();
         }
         for i in order {
-            if results.cases[i].status != Status::Pending {
+            if !todo(&results.cases[i], round) {
                 continue;
+            }
+            if interrupt::requested() {
+                progress.finish_and_clear();
+                return Ok(Ending::Interrupted);
             }
             let spec = &suite.cases[i];
             progress.set_message(spec.id.clone());
@@ -86,8 +151,13 @@ pub fn run(suite: &ResolvedSuite, opts: &RunOptions) -> Result<(PathBuf, RunResu
                 tolerance: suite.info.check,
             };
             let outcome = run_worker(&job, timeout);
+            if interrupt::requested() {
+                // The worker was most likely killed by the same Ctrl-C: not its case's fault.
+                progress.finish_and_clear();
+                return Ok(Ending::Interrupted);
+            }
             merge(&mut results.cases[i], round, outcome, suite.info.check);
-            store::save(&dir, &results)?;
+            store::save(dir, results)?;
             progress.inc(1);
         }
     }
@@ -97,8 +167,8 @@ pub fn run(suite: &ResolvedSuite, opts: &RunOptions) -> Result<(PathBuf, RunResu
         finish_case(case);
     }
     results.finished_at = Some(timestamp::now_utc().1);
-    store::save(&dir, &results)?;
-    Ok((dir, results))
+    store::save(dir, results)?;
+    Ok(Ending::Complete)
 }
 
 fn subject_infos(names: &[String]) -> Vec<SubjectInfo> {
@@ -360,20 +430,6 @@ fn merge(case: &mut CaseResult, round: u32, outcome: WorkerOutcome, tol: Toleran
         case.status = Status::Failed;
         case.reason = Some(format!("round {round}: {why}"));
     }
-}
-
-/// Turns a measured case into `ok` or `invalid` and computes its statistics.
-fn finish_case(case: &mut CaseResult) {
-    if case.status == Status::Pending {
-        let mismatches = case.parity.as_ref().map_or(0, |p| p.mismatches);
-        if mismatches > 0 {
-            case.status = Status::Invalid;
-            case.reason = Some(format!("{mismatches} output elements outside tolerance"));
-        } else {
-            case.status = Status::Ok;
-        }
-    }
-    case.summary = summarize_case(case);
 }
 
 fn progress_bar(len: u64) -> ProgressBar {

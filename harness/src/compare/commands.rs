@@ -57,7 +57,8 @@ pub struct CompareArgs {
 
 #[derive(Args, Clone, Debug)]
 pub struct CheckArgs {
-    /// The baseline: a results.json, e.g. results/baselines/SUITE.json.
+    /// The baseline: a results.json, or a folder of them (results/baselines/SUITE/, one per
+    /// machine class), from which the one made on a machine like the run's is taken.
     #[arg(long)]
     pub baseline: PathBuf,
     /// The run to check [default: the newest run of the baseline's suite under ROOT].
@@ -86,7 +87,8 @@ pub struct HistoryArgs {
 
 #[derive(Args, Clone, Debug)]
 pub struct BaselineArgs {
-    /// The suite whose baseline (ROOT/baselines/SUITE.json) to refresh.
+    /// The suite whose baseline for this run's machine class
+    /// (ROOT/baselines/SUITE/CLASS.json) to write.
     pub suite: String,
     /// The run to use [default: the newest run of SUITE under ROOT].
     #[arg(long)]
@@ -128,15 +130,33 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
 }
 
 /// `harness check --baseline PATH [RUN]`: exit 0 when nothing regressed, 1 when something
-/// did, 2 when the inputs cannot be compared.
+/// did, 2 when the inputs cannot be compared, 3 when PATH is a folder of baselines and none
+/// of them was made on a machine like the run's.
 pub fn check(args: CheckArgs) -> Result<ExitCode> {
-    let base = load(&args.baseline)?;
+    let folder = args.baseline.is_dir();
+    let suite = if folder {
+        folder_suite(&args.baseline)?
+    } else {
+        load(&args.baseline)?.suite.name
+    };
     let run_path = match args.run {
         Some(p) => p,
-        None => newest_run(&args.judge.root, &base.suite.name)?,
+        None => newest_run(&args.judge.root, &suite)?,
     };
     let run = load(&run_path)?;
-    let c = run_comparison(&args.baseline, &base, &run_path, &run, &args.judge)?;
+    let (base_path, base) = if folder {
+        match choose_baseline(&args.baseline, &run)? {
+            Ok(chosen) => chosen,
+            Err(why) => {
+                eprintln!("{why}");
+                return Ok(ExitCode::from(3));
+            }
+        }
+    } else {
+        (args.baseline.clone(), load(&args.baseline)?)
+    };
+    eprintln!("baseline: {}", base_path.display());
+    let c = run_comparison(&base_path, &base, &run_path, &run, &args.judge)?;
     let summary = markdown::check_md(&c);
     print!("{summary}");
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
@@ -168,6 +188,73 @@ pub fn check(args: CheckArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The suite a folder of baselines belongs to: its name (`baselines/linear_layer/`).
+fn folder_suite(dir: &Path) -> Result<String> {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .with_context(|| {
+            format!(
+                "{}: a baseline folder is named after its suite",
+                dir.display()
+            )
+        })
+}
+
+/// In a folder of baselines, the one to check `run` against: one made on a machine whose
+/// absolute times compare (same comparability key), else one whose subjects were built the
+/// same (ratios compare), newest first. `Ok(Err(why))` when none fits, saying how each
+/// differs and how to add one.
+fn choose_baseline(dir: &Path, run: &RunResults) -> Result<Result<(PathBuf, RunResults), String>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut fits = Vec::new();
+    let mut misfits = Vec::new();
+    for path in files {
+        let base = load(&path)?;
+        let blocking: Vec<_> = super::machine::environment_differences(&base, run)
+            .into_iter()
+            .filter(|d| d.blocks_absolute)
+            .collect();
+        match blocking.iter().find(|d| d.what.starts_with("subject ")) {
+            Some(d) => misfits.push(format!(
+                "  {}: {} differs ({} there, {} here)",
+                path.display(),
+                d.what,
+                d.a,
+                d.b
+            )),
+            None => fits.push((blocking.is_empty(), base.started_at.clone(), path, base)),
+        }
+    }
+    // Absolute fits before ratio fits, then the newest.
+    fits.sort_by(|x, y| (y.0, &y.1).cmp(&(x.0, &x.1)));
+    if let Some((_, _, path, base)) = fits.into_iter().next() {
+        return Ok(Ok((path, base)));
+    }
+    let class = super::machine::class_name(run);
+    let mut why = format!(
+        "no baseline in {} was made on a machine like this run's (machine class {class}), so \
+         nothing was checked:\n",
+        dir.display()
+    );
+    for m in &misfits {
+        why.push_str(m);
+        why.push('\n');
+    }
+    why.push_str(&format!(
+        "to gate this machine class, add its baseline and commit it: harness baseline {} --run \
+         RUN (writes {}/{class}.json)",
+        run.suite.name,
+        dir.display()
+    ));
+    Ok(Err(why))
 }
 
 /// `harness history SUITE`: writes history.md and one chart per case group.
@@ -299,14 +386,16 @@ pub fn calibration_from(
         };
         let spread = super::noise::case_noise;
         let t = Threshold::decide(min_threshold, None, spread(&c1), spread(c2));
-        let comparison = stats::verdict(&c1.samples_s, &c2.samples_s, t.value, opts);
+        let comparison = stats::verdict(&c1.processes(), &c2.processes(), t.value, opts);
         let rounds: Vec<f64> = c1
             .rounds
             .iter()
             .chain(&c2.rounds)
             .map(|r| r.median_s)
             .collect();
-        cal.cases.insert(key, NoiseEntry::new(&comparison, &rounds));
+        if let Some(entry) = NoiseEntry::new(&comparison, &rounds) {
+            cal.cases.insert(key, entry);
+        }
     }
     for p2 in ratios::pairs(second) {
         let (Some(n1), Some(d1)) = (
@@ -321,22 +410,19 @@ pub fn calibration_from(
             ratios::noise(&n1, &d1),
             ratios::noise(p2.numerator, p2.denominator),
         );
-        let comparison = stats::verdict(
-            &ratios::normalized(&n1, &d1),
-            &ratios::normalized(p2.numerator, p2.denominator),
-            t.value,
-            opts,
-        );
+        let comparison = ratios::verdict((&n1, &d1), (p2.numerator, p2.denominator), t.value, opts);
         let mut rounds = ratios::round_ratios(&n1, &d1);
         rounds.extend(ratios::round_ratios(p2.numerator, p2.denominator));
-        cal.pairs
-            .insert(p2.key.clone(), NoiseEntry::new(&comparison, &rounds));
+        if let Some(entry) = NoiseEntry::new(&comparison, &rounds) {
+            cal.pairs.insert(p2.key.clone(), entry);
+        }
     }
     cal
 }
 
 /// `harness baseline SUITE [--run DIR]`: copies a run's results.json to
-/// ROOT/baselines/SUITE.json.
+/// ROOT/baselines/SUITE/CLASS.json, CLASS naming its machine class
+/// ([`super::machine::class_name`]): one baseline per kind of machine that `check` meets.
 pub fn baseline(args: BaselineArgs) -> Result<ExitCode> {
     let run_path = match args.run {
         Some(p) => p,
@@ -376,10 +462,10 @@ pub fn baseline(args: BaselineArgs) -> Result<ExitCode> {
         run_path.clone()
     };
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let dest_dir = args.root.join("baselines");
+    let dest_dir = args.root.join("baselines").join(&args.suite);
     std::fs::create_dir_all(&dest_dir)
         .with_context(|| format!("creating {}", dest_dir.display()))?;
-    let dest = dest_dir.join(format!("{}.json", args.suite));
+    let dest = dest_dir.join(format!("{}.json", super::machine::class_name(&run)));
     store::write_atomic(&dest, &bytes)?;
     println!(
         "{} ← {} (run {}, commit {}, machine {})",

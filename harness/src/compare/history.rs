@@ -149,8 +149,8 @@ impl History {
                     let threshold =
                         Threshold::decide(min_threshold, None, spread(prev_case), spread(case));
                     let comparison = stats::verdict(
-                        &prev_case.samples_s,
-                        &case.samples_s,
+                        &prev_case.processes(),
+                        &case.processes(),
                         threshold.value,
                         opts,
                     );

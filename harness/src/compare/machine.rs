@@ -83,6 +83,37 @@ pub fn comparability_key(run: &RunResults) -> Vec<KeyField> {
     key
 }
 
+/// The file name (without `.json`) of `run`'s baseline in `baselines/SUITE/`: the CPU model
+/// as a slug, then a hash of the whole comparability key, e.g. `amd-epyc-1a2b3c4d`. Runs on
+/// machines whose times (or whose subjects' builds) compare get the same name.
+pub fn class_name(run: &RunResults) -> String {
+    let key = comparability_key(run);
+    let text: Vec<String> = key
+        .iter()
+        .map(|f| format!("{}={}", f.name, f.value))
+        .collect();
+    let hash = engine::hash::fnv1a(text.join("\n").as_bytes());
+    let model: String = run
+        .system
+        .cpu_model
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let model = model
+        .split('-')
+        .filter(|w| !w.is_empty() && !matches!(*w, "r" | "tm" | "processor" | "cpu"))
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("-");
+    format!("{model}-{:08x}", hash as u32)
+}
+
 /// The key fields that differ between `a` and `b`. Subject and thread fields count only
 /// where both runs have them (a subject in one run only has no cases to compare anyway).
 pub fn key_differences(a: &[KeyField], b: &[KeyField]) -> Vec<EnvDiff> {

@@ -317,8 +317,12 @@ pub fn compare_runs(
             let calibrated = cal.and_then(|c| c.cases.get(&key)).map(|e| e.noise);
             let threshold =
                 Threshold::decide(opts.min_threshold, calibrated, spread(ca), spread(cb));
-            let comparison =
-                stats::verdict(&ca.samples_s, &cb.samples_s, threshold.value, &opts.stats);
+            let comparison = stats::verdict(
+                &ca.processes(),
+                &cb.processes(),
+                threshold.value,
+                &opts.stats,
+            );
             let median = |c: &CaseResult| c.summary.as_ref().map_or(f64::NAN, |s| s.median_s);
             out.cases.push(CaseComparison {
                 key,
@@ -336,7 +340,19 @@ pub fn compare_runs(
         return out;
     }
 
+    // A subject built differently (another version, another SIMD level) is another
+    // quantity: its ratio to the others moves with the build, not with the code under test.
+    let rebuilt: BTreeMap<&str, &EnvDiff> = out
+        .env
+        .iter()
+        .filter_map(|d| Some((d.what.strip_prefix("subject ")?, d)))
+        .collect();
     for pb in ratios::pairs(rb) {
+        if rebuilt.contains_key(pb.numerator.subject.as_str())
+            || rebuilt.contains_key(pb.denominator.subject.as_str())
+        {
+            continue;
+        }
         let (Some(num_a), Some(den_a)) = (
             in_a.get(&case_key(pb.numerator))
                 .copied()
@@ -354,9 +370,9 @@ pub fn compare_runs(
             ratios::noise(num_a, den_a),
             ratios::noise(pb.numerator, pb.denominator),
         );
-        let comparison = stats::verdict(
-            &ratios::normalized(num_a, den_a),
-            &ratios::normalized(pb.numerator, pb.denominator),
+        let comparison = ratios::verdict(
+            (num_a, den_a),
+            (pb.numerator, pb.denominator),
             threshold.value,
             &opts.stats,
         );
@@ -396,7 +412,17 @@ pub fn compare_runs(
             a: ca.summary.as_ref().and_then(|s| s.gflops),
             b: cb.summary.as_ref().and_then(|s| s.gflops),
         });
-        if !paired.contains(&(keys::group_key(cb).as_str(), cb.subject.as_str())) {
+        if let Some(d) = rebuilt.get(cb.subject.as_str()) {
+            unpaired.push(NotCompared {
+                id: cb.id.clone(),
+                reason: format!(
+                    "subject {} differs between the runs (A: {}, B: {}): its ratios to other \
+                     subjects change with its build, so they are not compared",
+                    cb.subject, d.a, d.b
+                ),
+                broken: false,
+            });
+        } else if !paired.contains(&(keys::group_key(cb).as_str(), cb.subject.as_str())) {
             unpaired.push(NotCompared {
                 id: cb.id.clone(),
                 reason: "no other subject measured in its group in both runs: no machine-independent ratio".into(),
@@ -405,6 +431,7 @@ pub fn compare_runs(
         }
     }
     drop(paired);
+    drop(rebuilt);
     out.not_compared.extend(unpaired);
     out
 }

@@ -144,8 +144,13 @@ pub struct NoiseEntry {
     /// twice as many worker processes as one run does, so a level that moves between
     /// processes (two modes, say) shows here even when each run's own rounds agree.
     pub noise: f64,
+    /// The A/A ratio and its CI; NaN (`null` in the file) where the verdict had none, e.g.
+    /// with too few worker processes.
+    #[serde(with = "nan_as_null")]
     pub ratio: f64,
+    #[serde(with = "nan_as_null")]
     pub ci_lo: f64,
+    #[serde(with = "nan_as_null")]
     pub ci_hi: f64,
     /// `(max − min) / median` of every per-round median of both runs.
     pub round_spread: Option<f64>,
@@ -156,8 +161,9 @@ pub struct NoiseEntry {
 }
 
 impl NoiseEntry {
-    /// The entry of an A/A comparison whose pooled per-round values are `rounds`.
-    pub fn new(c: &stats::Comparison, rounds: &[f64]) -> NoiseEntry {
+    /// The entry of an A/A comparison whose pooled per-round values are `rounds`; `None`
+    /// when neither says anything about the noise (one process per run, no CI).
+    pub fn new(c: &stats::Comparison, rounds: &[f64]) -> Option<NoiseEntry> {
         let (lo, hi) = (c.ratio.ci.lo, c.ratio.ci.hi);
         let ci_noise = if lo.is_finite() && hi.is_finite() {
             (1.0 - lo).max(hi - 1.0).max(0.0)
@@ -165,14 +171,36 @@ impl NoiseEntry {
             f64::NAN
         };
         let round_spread = spread(rounds);
-        NoiseEntry {
-            noise: round_spread.map_or(ci_noise, |s| s.max(ci_noise)),
+        let noise = match round_spread {
+            Some(s) if ci_noise.is_finite() => s.max(ci_noise),
+            Some(s) => s,
+            None => ci_noise,
+        };
+        noise.is_finite().then_some(NoiseEntry {
+            noise,
             ratio: c.ratio.point,
             ci_lo: lo,
             ci_hi: hi,
             round_spread,
             verdict: c.verdict,
+        })
+    }
+}
+
+/// JSON has no NaN: a non-finite number is written as `null` and read back as NaN.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
         }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
     }
 }
 

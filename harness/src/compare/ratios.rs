@@ -67,13 +67,41 @@ pub fn pairs(run: &RunResults) -> Vec<Pair<'_>> {
     out
 }
 
-/// The numerator's samples in units of the denominator's median.
-pub fn normalized(numerator: &CaseResult, denominator: &CaseResult) -> Vec<f64> {
-    let den = denominator
+/// The numerator's samples in units of the denominator's level, one list per worker
+/// process: each round is divided by the denominator's median in the same round (they ran
+/// minutes apart at most, so machine drift cancels), or by its overall median where the
+/// denominator has no such round.
+pub fn normalized(numerator: &CaseResult, denominator: &CaseResult) -> Vec<Vec<f64>> {
+    let overall = denominator
         .summary
         .as_ref()
         .map_or(f64::NAN, |s| s.median_s);
-    numerator.samples_s.iter().map(|x| x / den).collect()
+    numerator
+        .rounds
+        .iter()
+        .zip(numerator.processes())
+        .map(|(r, samples)| {
+            let den = denominator
+                .rounds
+                .iter()
+                .find(|d| d.round == r.round && d.median_s > 0.0)
+                .map_or(overall, |d| d.median_s);
+            samples.iter().map(|x| x / den).collect()
+        })
+        .collect()
+}
+
+/// The one verdict on a pair between runs: its normalized processes in A against B's.
+pub fn verdict(
+    (num_a, den_a): (&CaseResult, &CaseResult),
+    (num_b, den_b): (&CaseResult, &CaseResult),
+    threshold: f64,
+    opts: &stats::Options,
+) -> stats::Comparison {
+    let (a, b) = (normalized(num_a, den_a), normalized(num_b, den_b));
+    let a: Vec<&[f64]> = a.iter().map(Vec::as_slice).collect();
+    let b: Vec<&[f64]> = b.iter().map(Vec::as_slice).collect();
+    stats::verdict(&a, &b, threshold, opts)
 }
 
 /// `median(numerator) / median(denominator)` within one run, with its bootstrap CI.
@@ -155,15 +183,19 @@ mod tests {
             ..Synth::new("x", "b")
         }
         .case();
+        // One list per worker process, each in units of the denominator's same round.
         let norm = normalized(&num, &den);
-        let mut sorted = norm.clone();
-        sorted.sort_by(f64::total_cmp);
-        let expected =
-            num.summary.as_ref().unwrap().median_s / den.summary.as_ref().unwrap().median_s;
-        assert!((stats::quantile(&sorted, 0.5) - expected).abs() < 1e-12);
-        assert!((expected - 0.5).abs() < 0.03, "{expected}");
+        assert_eq!(norm.len(), num.rounds.len());
+        for ((process, rn), rd) in norm.iter().zip(&num.rounds).zip(&den.rounds) {
+            let mut sorted = process.clone();
+            sorted.sort_by(f64::total_cmp);
+            let expected = rn.median_s / rd.median_s;
+            assert!((stats::quantile(&sorted, 0.5) - expected).abs() < 1e-12);
+            assert!((expected - 0.5).abs() < 0.03, "{expected}");
+        }
         let (spread, rounds) = round_spread(&num, &den).unwrap();
-        assert!(spread > 0.0 && spread < 0.05 && rounds == 3, "{spread}");
-        assert!((noise(&num, &den).unwrap() / spread - 1.446).abs() < 1e-3);
+        assert!(spread > 0.0 && spread < 0.05 && rounds == 5, "{spread}");
+        // From 4 rounds on, the noise is the spread itself.
+        assert!((noise(&num, &den).unwrap() / spread - 1.0).abs() < 1e-12);
     }
 }

@@ -205,6 +205,25 @@ impl CaseResult {
     pub fn is_measured(&self) -> bool {
         self.status == Status::Ok && self.summary.is_some() && !self.samples_s.is_empty()
     }
+
+    /// `samples_s` split into its worker processes (one per round, in round order): the
+    /// unit that comparisons replicate over. Results whose round sample counts do not add up
+    /// to `samples_s` (hand-edited files) count as one process.
+    pub fn processes(&self) -> Vec<&[f64]> {
+        let counts: usize = self.rounds.iter().map(|r| r.samples).sum();
+        if counts != self.samples_s.len() {
+            return vec![self.samples_s.as_slice()];
+        }
+        let mut rest = self.samples_s.as_slice();
+        self.rounds
+            .iter()
+            .map(|r| {
+                let (head, tail) = rest.split_at(r.samples);
+                rest = tail;
+                head
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -73,8 +73,17 @@ pub fn save(dir: &Path, results: &RunResults) -> Result<()> {
     write_atomic(&dir.join("results.json"), &json)
 }
 
-/// Loads a run from its folder or its `results.json`.
+/// Loads a run from its folder or its `results.json`, for reading: an interrupted run's
+/// cases count with the rounds they finished ([`super::settle_interrupted`]).
 pub fn load(path: &Path) -> Result<RunResults> {
+    let mut run = load_stored(path)?;
+    super::settle_interrupted(&mut run);
+    Ok(run)
+}
+
+/// Loads a run exactly as stored (an interrupted run's unfinished cases stay `pending`):
+/// what `--resume` continues from.
+pub fn load_stored(path: &Path) -> Result<RunResults> {
     let file = if path.is_dir() {
         path.join("results.json")
     } else {
@@ -130,6 +139,104 @@ mod tests {
                 mode(&plain),
                 "same permissions as File::create"
             );
+        }
+    }
+
+    mod hostile {
+        //! Whatever bytes a results.json holds, `load` gives a run or an error naming the
+        //! file: never a panic, never a hang.
+        use super::*;
+        use crate::testing::{Synth, run};
+        use proptest::prelude::*;
+
+        fn valid() -> Vec<u8> {
+            let r = run("s", "box", vec![Synth::new("x", "engine-cpu").case()]);
+            serde_json::to_vec_pretty(&r).unwrap()
+        }
+
+        fn load_bytes(bytes: &[u8]) -> Result<RunResults> {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("results.json");
+            std::fs::write(&path, bytes).unwrap();
+            let out = load(dir.path());
+            if let Err(e) = &out {
+                assert!(format!("{e:#}").contains("results.json"), "{e:#}");
+            }
+            out
+        }
+
+        #[test]
+        fn the_valid_file_loads_and_schema_versions_are_checked() {
+            assert!(load_bytes(&valid()).is_ok());
+            let text = String::from_utf8(valid()).unwrap();
+            let field = format!("\"schema_version\": {SCHEMA_VERSION}");
+            assert!(text.contains(&field));
+            for other in ["0", "999", "-1", "1e400", "\"2\"", "null"] {
+                let e = load_bytes(
+                    text.replace(&field, &format!("\"schema_version\": {other}"))
+                        .as_bytes(),
+                )
+                .unwrap_err();
+                let e = format!("{e:#}");
+                assert!(
+                    e.contains("schema_version") || e.contains("not valid JSON"),
+                    "{other}: {e}"
+                );
+            }
+        }
+
+        #[test]
+        fn deep_nesting_is_an_error_not_a_stack_overflow() {
+            let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+            assert!(load_bytes(deep.as_bytes()).is_err());
+            let text = String::from_utf8(valid()).unwrap();
+            let nested = text.replacen(
+                "\"cases\": [",
+                &format!("\"cases\": [{}", "[".repeat(50_000)),
+                1,
+            );
+            assert!(load_bytes(nested.as_bytes()).is_err());
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            #[test]
+            fn truncated_files_are_errors(cut in 0usize..4000) {
+                let bytes = valid();
+                let cut = cut.min(bytes.len() - 1);
+                prop_assert!(load_bytes(&bytes[..cut]).is_err());
+            }
+
+            #[test]
+            fn any_value_replaced_is_a_run_or_an_error(
+                at in 0usize..400,
+                v in prop_oneof![
+                    Just("null"), Just("-1"), Just("1e400"), Just("-1e400"), Just("18446744073709551616"),
+                    Just("\"x\""), Just("[]"), Just("{}"), Just("true"), Just("0.5"),
+                ],
+            ) {
+                let text = String::from_utf8(valid()).unwrap();
+                let lines: Vec<&str> = text.lines().collect();
+                let with_values: Vec<usize> = (0..lines.len())
+                    .filter(|&i| lines[i].contains("\": ") && !lines[i].trim_end().ends_with(['{', '[']))
+                    .collect();
+                let i = with_values[at % with_values.len()];
+                let (key, _) = lines[i].split_once("\": ").unwrap();
+                let comma = if lines[i].trim_end().ends_with(',') { "," } else { "" };
+                let mut out = lines.clone();
+                let replaced = format!("{key}\": {v}{comma}");
+                out[i] = &replaced;
+                if let Ok(run) = load_bytes(out.join("\n").as_bytes()) {
+                    // What loads must be usable by every reader.
+                    let _ = crate::report::markdown::render(&run);
+                }
+            }
+
+            #[test]
+            fn arbitrary_bytes_are_errors(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+                let _ = load_bytes(&bytes);
+            }
         }
     }
 }

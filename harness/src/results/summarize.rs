@@ -1,6 +1,42 @@
-//! Case statistics from raw samples: the one place where `CaseSummary` is computed.
+//! Case statistics from raw samples: the one place where `CaseSummary` is computed, and
+//! where a measured case (finished, or cut short by an interrupted run) gets its final status.
 
-use super::{CaseResult, CaseSummary};
+use super::{CaseResult, CaseSummary, RunResults, Status};
+
+/// Turns a measured case into `ok` or `invalid` and computes its statistics.
+pub fn finish_case(case: &mut CaseResult) {
+    if case.status == Status::Pending {
+        let mismatches = case.parity.as_ref().map_or(0, |p| p.mismatches);
+        if mismatches > 0 {
+            case.status = Status::Invalid;
+            case.reason = Some(format!("{mismatches} output elements outside tolerance"));
+        } else {
+            case.status = Status::Ok;
+        }
+    }
+    case.summary = summarize_case(case);
+}
+
+/// A run that never finished (killed, or stopped by Ctrl-C) as readers see it: every case with
+/// at least one finished round counts with the rounds it has, marked *interrupted: k of n
+/// rounds*; cases that never ran stay `pending`. The file itself is left as it was, so
+/// `harness suite NAME --resume DIR` can finish it.
+pub fn settle_interrupted(run: &mut RunResults) {
+    if run.finished_at.is_some() {
+        return;
+    }
+    let planned = run.suite.measure.rounds;
+    for case in &mut run.cases {
+        if case.status == Status::Pending && !case.rounds.is_empty() {
+            finish_case(case);
+            let note = format!("interrupted: {} of {planned} rounds", case.rounds.len());
+            case.reason = Some(match case.reason.take() {
+                Some(r) => format!("{note}; {r}"),
+                None => note,
+            });
+        }
+    }
+}
 
 pub fn summarize_case(case: &CaseResult) -> Option<CaseSummary> {
     let opts = stats::Options::default();

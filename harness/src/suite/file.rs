@@ -82,6 +82,21 @@ pub struct MeasureSection {
 }
 
 impl MeasureSection {
+    /// Whether this layer sets `key` (a field name).
+    pub fn is_set(&self, key: &str) -> bool {
+        match key {
+            "warmup" => self.warmup.is_some(),
+            "max_warmup" => self.max_warmup.is_some(),
+            "min_iterations" => self.min_iterations.is_some(),
+            "min_time" => self.min_time.is_some(),
+            "max_time" => self.max_time.is_some(),
+            "min_sample_time" => self.min_sample_time.is_some(),
+            "rounds" => self.rounds.is_some(),
+            "timeout" => self.timeout.is_some(),
+            _ => false,
+        }
+    }
+
     /// Fields set in `over` replace those in `self`.
     pub fn layer(self, over: MeasureSection) -> MeasureSection {
         MeasureSection {

@@ -2,6 +2,8 @@
 //! into cases (`resolve`). Errors name the file, the line and what was expected.
 
 mod file;
+#[cfg(test)]
+mod fuzz;
 mod resolve;
 mod values;
 

@@ -70,13 +70,22 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
     let (source, file) = read_suite(name, &opts.root)?;
     let (profile_rel, profile) = read_profile(&opts.root, &opts.profile)?;
     let overrides = parse_sets(&opts.sets)?;
-    let check = resolve_check(&file, &profile, &overrides);
+    let check = resolve_check(&file, &profile, &overrides, &source, &profile_rel)?;
     let measure = resolve_measure(
         profile
             .measure
             .layer(file.measure.clone())
             .layer(overrides.measure.clone()),
-        &profile_rel,
+        &|key| {
+            let set = format!("measure.{key}=");
+            if opts.sets.iter().any(|s| s.starts_with(&set)) {
+                format!("--set measure.{key}")
+            } else if file.measure.is_set(key) {
+                source.key_line(key)
+            } else {
+                profile_rel.clone()
+            }
+        },
     )?;
     let subjects = resolve_subjects(opts.subjects.as_deref(), &file, &source)?;
     let threads = resolve_threads(opts.threads.as_deref(), &file, &source)?;
@@ -117,6 +126,19 @@ impl Source {
     fn at(&self, span: std::ops::Range<usize>) -> String {
         format!("{}:{}", self.rel, line_of(&self.text, span.start))
     }
+
+    /// `suites/x.toml:LINE` of the first line that sets `key` (for values read without spans).
+    fn key_line(&self, key: &str) -> String {
+        let line = self.text.lines().position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+        match line {
+            Some(i) => format!("{}:{}", self.rel, i + 1),
+            None => self.rel.clone(),
+        }
+    }
 }
 
 fn read_suite(name: &str, root: &Path) -> Result<(Source, SuiteFile), SuiteError> {
@@ -153,22 +175,38 @@ fn read_profile(root: &Path, profile: &str) -> Result<(String, ProfileFile), Sui
     Ok((rel, file))
 }
 
-/// `--set`, then the suite, then the profile, then the defaults.
-fn resolve_check(file: &SuiteFile, profile: &ProfileFile, overrides: &Overrides) -> Tolerance {
-    Tolerance {
-        atol: overrides
-            .check
-            .atol
-            .or(file.check.atol)
-            .or(profile.check.atol)
-            .unwrap_or(1e-5),
-        rtol: overrides
-            .check
-            .rtol
-            .or(file.check.rtol)
-            .or(profile.check.rtol)
-            .unwrap_or(1e-4),
-    }
+/// `--set`, then the suite, then the profile, then the defaults; each a finite number ≥ 0,
+/// the error naming where the value came from.
+fn resolve_check(
+    file: &SuiteFile,
+    profile: &ProfileFile,
+    overrides: &Overrides,
+    source: &Source,
+    profile_rel: &str,
+) -> Result<Tolerance, SuiteError> {
+    let pick = |key: &str, get: fn(&super::file::CheckSection) -> Option<f64>, default: f64| {
+        let (value, location) = if let Some(v) = get(&overrides.check) {
+            (v, format!("--set check.{key}"))
+        } else if let Some(v) = get(&file.check) {
+            (v, source.key_line(key))
+        } else if let Some(v) = get(&profile.check) {
+            (v, profile_rel.to_string())
+        } else {
+            (default, String::new())
+        };
+        if value.is_finite() && value >= 0.0 {
+            Ok(value)
+        } else {
+            Err(err(
+                &location,
+                format!("check.{key}: expected a finite tolerance >= 0, got {value}"),
+            ))
+        }
+    };
+    Ok(Tolerance {
+        atol: pick("atol", |c| c.atol, 1e-5)?,
+        rtol: pick("rtol", |c| c.rtol, 1e-4)?,
+    })
 }
 
 /// `--subjects` or the suite's `subjects.run`, each a known subject, at least one.
@@ -400,22 +438,35 @@ fn err(location: &str, message: impl Into<String>) -> SuiteError {
     }
 }
 
+/// A parse error at its line, quoting that line so the key is named even where the
+/// parser's message does not (a value of the wrong type says only what it expected).
 fn toml_err(rel: &str, text: &str, e: &toml::de::Error) -> SuiteError {
-    let location = match e.span() {
-        Some(span) => format!("{rel}:{}", line_of(text, span.start)),
-        None => rel.to_string(),
+    let Some(span) = e.span() else {
+        return err(rel, e.message());
     };
-    err(&location, e.message().to_string())
+    let line = line_of(text, span.start);
+    let quoted = text.lines().nth(line - 1).map(str::trim).unwrap_or("");
+    let message = if quoted.is_empty() {
+        e.message().to_string()
+    } else {
+        format!("{} (in `{quoted}`)", e.message())
+    };
+    err(&format!("{rel}:{line}"), message)
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-fn resolve_measure(m: MeasureSection, profile: &str) -> Result<MeasurePolicy, SuiteError> {
+/// The layered measurement settings as a policy; `at(key)` says where a key's value came
+/// from (`--set`, the suite's line, or the profile) for the error.
+fn resolve_measure(
+    m: MeasureSection,
+    at: &dyn Fn(&str) -> String,
+) -> Result<MeasurePolicy, SuiteError> {
     let missing = |key: &str| {
         err(
-            profile,
+            &at(key),
             format!("measure.{key} is set by neither the profile, the suite nor --set"),
         )
     };
@@ -433,11 +484,11 @@ fn resolve_measure(m: MeasureSection, profile: &str) -> Result<MeasurePolicy, Su
         timeout_s: m.timeout.ok_or_else(|| missing("timeout"))?.0,
     };
     if policy.rounds == 0 {
-        return Err(err(profile, "measure.rounds: expected at least 1"));
+        return Err(err(&at("rounds"), "measure.rounds: expected at least 1"));
     }
     if policy.max_time_s < policy.min_time_s {
         return Err(err(
-            profile,
+            &at("max_time"),
             "measure.max_time: expected a value >= measure.min_time",
         ));
     }

@@ -39,7 +39,7 @@ pub struct Synth {
 }
 
 impl Synth {
-    /// 1 ms, 2% CV, 1% round drift, 3 rounds of 40 samples, seed 0, 1 MFLOP.
+    /// 1 ms, 2% CV, 1% round drift, 5 rounds (worker processes) of 24 samples, seed 0, 1 MFLOP.
     pub fn new(scenario: &str, subject: &str) -> Synth {
         Synth {
             scenario: scenario.to_string(),
@@ -49,8 +49,8 @@ impl Synth {
             median_s: 1e-3,
             cv: 0.02,
             round_noise: 0.01,
-            rounds: 3,
-            per_round: 40,
+            rounds: 5,
+            per_round: 24,
             seed: 0,
             flops: 1_000_000,
         }
@@ -223,7 +223,7 @@ pub fn run(suite: &str, hostname: &str, cases: Vec<CaseResult>) -> RunResults {
                 min_time_s: 3.0,
                 max_time_s: 30.0,
                 min_sample_time_s: 1e-3,
-                rounds: 3,
+                rounds: 5,
                 timeout_s: 300.0,
             },
             check: Tolerance {

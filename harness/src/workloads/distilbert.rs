@@ -42,7 +42,7 @@ fn synthetic() -> String {
 }
 
 impl Params {
-    pub fn check(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         match self.mode {
             Mode::Forward if self.seq_len.is_none() || self.batch.is_none() => {
                 bail!("workload `distilbert` mode `forward` needs `seq_len` and `batch`")
@@ -57,6 +57,23 @@ impl Params {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl super::Params for Params {
+    fn elements(&self) -> Result<u64> {
+        self.check()?;
+        let (batch, seq) = match self.mode {
+            Mode::Forward => (
+                super::positive("distilbert", "batch", self.batch.unwrap_or(0))?,
+                super::positive("distilbert", "seq_len", self.seq_len.unwrap_or(0))?,
+            ),
+            // One text at a time, at most the model's 512 positions.
+            Mode::Pipeline => (1, 512),
+        };
+        Ok(super::text::encoder_elements(
+            66_400_000, 768, 12, batch, seq,
+        ))
     }
 }
 

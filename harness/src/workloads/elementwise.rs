@@ -12,6 +12,13 @@ pub struct Params {
     pub size: usize,
 }
 
+impl super::Params for Params {
+    fn elements(&self) -> Result<u64> {
+        // The input and the output.
+        Ok(super::positive("elementwise", "size", self.size)?.saturating_mul(2))
+    }
+}
+
 pub fn build(p: &Params, seed: u64) -> Result<Workload> {
     let mut g = Graph::new("elementwise");
     let x = g.input("x", DType::F32, dims!["n"])?;

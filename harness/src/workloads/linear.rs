@@ -18,6 +18,19 @@ pub struct Params {
     pub activation: Activation,
 }
 
+impl super::Params for Params {
+    fn elements(&self) -> Result<u64> {
+        let b = super::positive("linear", "batch", self.batch)?;
+        let i = super::positive("linear", "in_features", self.in_features)?;
+        let o = super::positive("linear", "out_features", self.out_features)?;
+        // x, W, b and y.
+        Ok(b.saturating_mul(i)
+            .saturating_add(i.saturating_mul(o))
+            .saturating_add(o)
+            .saturating_add(b.saturating_mul(o)))
+    }
+}
+
 pub fn build(p: &Params, seed: u64) -> Result<Workload> {
     let bound = 1.0 / (p.in_features as f32).sqrt();
     let mut rng = data::rng(seed, 1);

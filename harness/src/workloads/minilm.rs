@@ -14,6 +14,14 @@ pub struct Params {
     pub seq_len: usize,
 }
 
+impl super::Params for Params {
+    fn elements(&self) -> Result<u64> {
+        let b = super::positive("minilm", "batch", self.batch)?;
+        let s = super::positive("minilm", "seq_len", self.seq_len)?;
+        Ok(super::text::encoder_elements(22_700_000, 384, 12, b, s))
+    }
+}
+
 pub fn build(p: &Params, seed: u64) -> Result<Workload> {
     let dir = minilm_dir().ok_or_else(|| Unavailable {
         reason: "the all-MiniLM-L6-v2 weights are not installed".into(),

@@ -13,6 +13,16 @@ pub struct Params {
     pub batch: usize,
 }
 
+impl super::Params for Params {
+    fn elements(&self) -> Result<u64> {
+        let b = super::positive("mlp", "batch", self.batch)?;
+        let w = Mlp::WIDTHS;
+        let weights: usize = w.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
+        let per_row: usize = w.iter().sum();
+        Ok((weights as u64).saturating_add(b.saturating_mul(per_row as u64)))
+    }
+}
+
 pub fn build(p: &Params, seed: u64) -> Result<Workload> {
     let graph = Mlp::synthetic(seed)?;
     let width = Mlp::WIDTHS[0];

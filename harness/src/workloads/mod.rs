@@ -59,9 +59,27 @@ pub struct WorkloadSpec {
 pub struct Kind {
     pub name: &'static str,
     pub description: &'static str,
-    /// Parses (and cross-checks) the parameters without building anything.
-    check: fn(&WorkloadSpec) -> Result<()>,
+    /// Parses and checks the parameters without building anything: the f32 elements the
+    /// workload will hold ([`Params::elements`]).
+    elements: fn(&WorkloadSpec) -> Result<u64>,
     build: fn(&WorkloadSpec) -> Result<Workload>,
+}
+
+/// A kind's parameters, as a suite declares them.
+pub trait Params: DeserializeOwned {
+    /// Rejects impossible values (a zero size, a missing field that another one needs) and
+    /// estimates the f32 elements of the inputs, weights, outputs and largest activations:
+    /// what the memory check before a run ([`crate::plan`]) counts. Saturates, never
+    /// overflows.
+    fn elements(&self) -> Result<u64>;
+}
+
+/// `value`, or an error naming `key` when it is 0.
+pub(crate) fn positive(kind: &str, key: &str, value: usize) -> Result<u64> {
+    if value == 0 {
+        anyhow::bail!("workload `{kind}` parameter `{key}`: expected at least 1, got 0");
+    }
+    Ok(value as u64)
 }
 
 /// Every workload kind suites may name: adding one is a row here plus its module.
@@ -69,37 +87,37 @@ pub static KINDS: &[Kind] = &[
     Kind {
         name: "elementwise",
         description: "y = relu(x * 2 + 1) over `size` elements",
-        check: parses::<elementwise::Params>,
+        elements: elements_of::<elementwise::Params>,
         build: |s| elementwise::build(&parse_params(s)?, s.seed),
     },
     Kind {
         name: "linear",
         description: "y = act(x @ W^T + b): `batch` x `in_features` -> `out_features`",
-        check: parses::<linear::Params>,
+        elements: elements_of::<linear::Params>,
         build: |s| linear::build(&parse_params(s)?, s.seed),
     },
     Kind {
         name: "mlp",
         description: "8 -> 128 -> 64 -> 1 MLP with ReLU over `batch` rows",
-        check: parses::<mlp::Params>,
+        elements: elements_of::<mlp::Params>,
         build: |s| mlp::build(&parse_params(s)?, s.seed),
     },
     Kind {
         name: "cnn",
         description: "conv-pool-conv-pool-fc-fc CNN over `batch` 1x28x28 images",
-        check: parses::<cnn::Params>,
+        elements: elements_of::<cnn::Params>,
         build: |s| cnn::build(&parse_params(s)?, s.seed),
     },
     Kind {
         name: "distilbert",
         description: "DistilBERT sentiment: `mode` forward (ids -> logits) or pipeline (text -> label)",
-        check: |s| parse_params::<distilbert::Params>(s)?.check(),
+        elements: elements_of::<distilbert::Params>,
         build: |s| distilbert::build(&parse_params(s)?, s.seed),
     },
     Kind {
         name: "minilm",
         description: "all-MiniLM-L6-v2 sentence embeddings (real weights) over `batch` x `seq_len`",
-        check: parses::<minilm::Params>,
+        elements: elements_of::<minilm::Params>,
         build: |s| minilm::build(&parse_params(s)?, s.seed),
     },
 ];
@@ -128,7 +146,12 @@ pub fn check(kind: &str, params: &BTreeMap<String, serde_json::Value>) -> Result
         seed: 0,
         params: params.clone(),
     };
-    (find(kind)?.check)(&spec).map_err(|e| format!("{e:#}"))
+    elements(&spec).map(drop)
+}
+
+/// The f32 elements a checked workload will hold ([`Params::elements`]).
+pub fn elements(spec: &WorkloadSpec) -> Result<u64, String> {
+    (find(&spec.kind)?.elements)(spec).map_err(|e| format!("{e:#}"))
 }
 
 /// Checks that a workload kind exists.
@@ -136,8 +159,8 @@ pub fn check_kind(kind: &str) -> Result<(), String> {
     find(kind).map(drop)
 }
 
-fn parses<P: DeserializeOwned>(spec: &WorkloadSpec) -> Result<()> {
-    parse_params::<P>(spec).map(drop)
+fn elements_of<P: Params>(spec: &WorkloadSpec) -> Result<u64> {
+    parse_params::<P>(spec)?.elements()
 }
 
 fn parse_params<P: DeserializeOwned>(spec: &WorkloadSpec) -> Result<P> {

@@ -8,6 +8,16 @@ use engine::Tensor;
 use engine::models::Tokenizer;
 use serde::Deserialize;
 
+/// The f32 elements an encoder workload holds: its weights, plus per sequence of `seq` tokens
+/// the hidden states of the widest layer (about 8 × `hidden` per token: QKV, attention
+/// output, the 4 × FFN) and the `heads` attention score matrices.
+pub fn encoder_elements(weights: u64, hidden: u64, heads: u64, batch: u64, seq: u64) -> u64 {
+    let per_token = hidden
+        .saturating_mul(8)
+        .saturating_add(heads.saturating_mul(seq));
+    weights.saturating_add(batch.saturating_mul(seq).saturating_mul(per_token))
+}
+
 /// One line of a sentiment data file: `{"text", "expected_label", "category"}`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

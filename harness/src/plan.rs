@@ -1,0 +1,153 @@
+//! What a resolved suite will cost, checked against this machine before anything runs: the
+//! memory of its largest case, the number of cases and an estimate of the duration. A suite
+//! that would not fit in memory is refused (exit 2, naming the case), and one that is very
+//! large or very long needs `--yes`; `--dry-run` prints the plan and stops.
+
+use crate::report::format;
+use crate::suite::ResolvedSuite;
+
+/// Bytes per f32 element of a workload: its f32 copy in the parent (4), the reference
+/// interpreter's f64 copy (8) and the worker's own f32 copy (4).
+const BYTES_PER_ELEMENT: u64 = 16;
+/// Above this many cases a run needs `--yes`.
+pub const MAX_CASES: usize = 500;
+/// Above this estimated duration (seconds) a run needs `--yes`.
+pub const MAX_SECONDS: f64 = 2.0 * 3600.0;
+/// What starting a worker costs before measuring: spawn, load, compile, first run.
+const WORKER_START_S: f64 = 0.3;
+
+/// The plan of a run.
+#[derive(Debug)]
+pub struct Plan {
+    pub cases: usize,
+    pub workers: usize,
+    /// The case needing the most memory (its id and workload parameters), and its estimate
+    /// in bytes.
+    pub largest: Option<(String, u64)>,
+    /// Estimated duration, seconds: at the profile's minimum time and at its maximum.
+    pub seconds: (f64, f64),
+}
+
+impl Plan {
+    pub fn of(suite: &ResolvedSuite) -> Plan {
+        let m = &suite.info.measure;
+        let rounds = m.rounds as usize;
+        let largest = suite
+            .cases
+            .iter()
+            .filter_map(|c| {
+                let elements = crate::workloads::elements(&c.workload).ok()?;
+                let params: Vec<String> = c
+                    .workload
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect();
+                let what = format!("{} ({})", c.id, params.join(", "));
+                Some((what, elements.saturating_mul(BYTES_PER_ELEMENT)))
+            })
+            .max_by_key(|(_, b)| *b);
+        let per_worker = WORKER_START_S + m.max_warmup_s.min(0.5);
+        let workers = suite.cases.len() * rounds;
+        let overhead = workers as f64 * per_worker;
+        Plan {
+            cases: suite.cases.len(),
+            workers,
+            largest,
+            seconds: (
+                overhead + suite.cases.len() as f64 * m.min_time_s,
+                overhead + suite.cases.len() as f64 * m.max_time_s,
+            ),
+        }
+    }
+
+    /// `Err` when the largest case cannot fit in `available` bytes of memory.
+    pub fn check_memory(&self, available: Option<u64>) -> Result<(), String> {
+        match (&self.largest, available) {
+            (Some((id, need)), Some(have)) if *need > have => Err(format!(
+                "case {id} needs about {} (inputs, weights, outputs and the reference's f64 \
+                 copies), but this machine has {} of memory available; make the workload \
+                 smaller",
+                format::bytes(*need),
+                format::bytes(have)
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Why this run needs `--yes`, if it does.
+    pub fn needs_confirmation(&self) -> Option<String> {
+        if self.cases > MAX_CASES {
+            return Some(format!("{} cases is more than {MAX_CASES}", self.cases));
+        }
+        (self.seconds.0 > MAX_SECONDS).then(|| {
+            format!(
+                "the estimate of at least {} is more than {}",
+                format::duration(self.seconds.0),
+                format::duration(MAX_SECONDS)
+            )
+        })
+    }
+
+    /// One line: `12 cases, 60 workers, about 20.0 s – 1.20 min; largest case 1.00 MiB (ID)`.
+    pub fn describe(&self) -> String {
+        let mut line = format!(
+            "{} cases, {} workers, about {} to {}",
+            self.cases,
+            self.workers,
+            format::duration(self.seconds.0),
+            format::duration(self.seconds.1)
+        );
+        if let Some((id, bytes)) = &self.largest {
+            line.push_str(&format!(
+                "; largest case about {} of memory ({id})",
+                format::bytes(*bytes)
+            ));
+        }
+        line
+    }
+}
+
+/// Memory this process could allocate now, where the platform says.
+pub fn available_memory() -> Option<u64> {
+    let mut sys = sysinfo::System::new();
+    sys.refresh_memory();
+    Some(sys.available_memory()).filter(|&b| b > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(cases: usize, largest: u64, seconds: f64) -> Plan {
+        Plan {
+            cases,
+            workers: cases * 5,
+            largest: Some(("x/engine-cpu/threads=1 (size = 8)".into(), largest)),
+            seconds: (seconds, 2.0 * seconds),
+        }
+    }
+
+    #[test]
+    fn a_case_larger_than_memory_is_refused_naming_it() {
+        let e = plan(1, 2 << 30, 1.0)
+            .check_memory(Some(1 << 30))
+            .unwrap_err();
+        assert!(
+            e.contains("x/engine-cpu/threads=1") && e.contains("2.00 GiB"),
+            "{e}"
+        );
+        assert!(plan(1, 1 << 20, 1.0).check_memory(Some(1 << 30)).is_ok());
+        // Unknown memory: nothing to check against.
+        assert!(plan(1, u64::MAX, 1.0).check_memory(None).is_ok());
+    }
+
+    #[test]
+    fn many_cases_or_hours_need_confirmation() {
+        assert!(plan(MAX_CASES, 1, 60.0).needs_confirmation().is_none());
+        let many = plan(MAX_CASES + 1, 1, 60.0).needs_confirmation().unwrap();
+        assert!(many.contains("501 cases"), "{many}");
+        let long = plan(10, 1, 3.0 * 3600.0).needs_confirmation().unwrap();
+        assert!(long.contains("3.00 h") || long.contains("10800"), "{long}");
+    }
+}
