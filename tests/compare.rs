@@ -420,7 +420,7 @@ fn check_takes_the_baseline_of_the_run_machine_class_from_a_folder() {
     assert_eq!(code(&out), 3, "{}", show(&out));
     let err = text(&out.stderr);
     assert!(
-        err.contains("no baseline in") && err.contains("subject"),
+        err.contains("no baseline in") && err.contains("CPU model differs"),
         "{err}"
     );
     assert!(err.contains("harness baseline s --run"), "{err}");

@@ -43,6 +43,8 @@ enum Command {
     History(compare::commands::HistoryArgs),
     /// Run a suite twice (A/A) and store each case's noise for this machine.
     Calibrate(calibrate::CalibrateArgs),
+    /// Run a suite N + 1 times: false alarms of `check` over N A/A pairs, and whether it catches a known slowdown.
+    Aa(crate::aa::AaArgs),
     /// Write results/baselines/SUITE/CLASS.json, the baseline of this machine class, from a run (the newest by default).
     Baseline(compare::commands::BaselineArgs),
     /// Internal: run one measurement job read from stdin (see worker::protocol).
@@ -98,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => compare::commands::check(args),
         Command::History(args) => compare::commands::history(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
+        Command::Aa(args) => crate::aa::aa(args),
         Command::Baseline(args) => compare::commands::baseline(args),
     };
     result.unwrap_or_else(|e| {

@@ -4,6 +4,7 @@
 //! Crate map: `suite` (TOML → cases) → `runner` (rounds of `worker` processes) → `results`
 //! (the results.json model and store) → `report` (markdown, CSV, plots from results.json).
 
+pub mod aa;
 pub mod calibrate;
 pub mod cli;
 pub mod compare;

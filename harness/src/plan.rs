@@ -13,8 +13,9 @@ const BYTES_PER_ELEMENT: u64 = 16;
 pub const MAX_CASES: usize = 500;
 /// Above this estimated duration (seconds) a run needs `--yes`.
 pub const MAX_SECONDS: f64 = 2.0 * 3600.0;
-/// What starting a worker costs before measuring: spawn, load, compile, first run.
-const WORKER_START_S: f64 = 0.3;
+/// What starting a worker costs before measuring: spawn, load, compile, first run, parity
+/// (linear_layer quick on the 2-vCPU dev machine: 140 workers in 50 s, 0.06 s of it measuring).
+const WORKER_START_S: f64 = 0.25;
 
 /// The plan of a run.
 #[derive(Debug)]
@@ -47,7 +48,8 @@ impl Plan {
                 Some((what, elements.saturating_mul(BYTES_PER_ELEMENT)))
             })
             .max_by_key(|(_, b)| *b);
-        let per_worker = WORKER_START_S + m.max_warmup_s.min(0.5);
+        // Auto warm-up mostly converges well before its cap.
+        let per_worker = WORKER_START_S + m.max_warmup_s.min(0.5) / 4.0;
         let workers = suite.cases.len() * rounds;
         let overhead = workers as f64 * per_worker;
         Plan {

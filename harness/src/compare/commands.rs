@@ -57,8 +57,9 @@ pub struct CompareArgs {
 
 #[derive(Args, Clone, Debug)]
 pub struct CheckArgs {
-    /// The baseline: a results.json, or a folder of them (results/baselines/SUITE/, one per
-    /// machine class), from which the one made on a machine like the run's is taken.
+    /// The baseline: a run (its folder or results.json), or a folder of baselines
+    /// (results/baselines/SUITE/, one per machine class), from which the one made on a
+    /// machine like the run's is taken.
     #[arg(long)]
     pub baseline: PathBuf,
     /// The run to check [default: the newest run of the baseline's suite under ROOT].
@@ -133,7 +134,8 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
 /// did, 2 when the inputs cannot be compared, 3 when PATH is a folder of baselines and none
 /// of them was made on a machine like the run's.
 pub fn check(args: CheckArgs) -> Result<ExitCode> {
-    let folder = args.baseline.is_dir();
+    // A run folder (with its results.json) is one baseline; any other folder holds several.
+    let folder = args.baseline.is_dir() && !args.baseline.join("results.json").is_file();
     let suite = if folder {
         folder_suite(&args.baseline)?
     } else {
@@ -204,8 +206,8 @@ fn folder_suite(dir: &Path) -> Result<String> {
 }
 
 /// In a folder of baselines, the one to check `run` against: one made on a machine whose
-/// absolute times compare (same comparability key), else one whose subjects were built the
-/// same (ratios compare), newest first. `Ok(Err(why))` when none fits, saying how each
+/// absolute times compare (same comparability key), else one with the same CPU model and
+/// subject builds (ratios compare), newest first. `Ok(Err(why))` when none fits, saying how each
 /// differs and how to add one.
 fn choose_baseline(dir: &Path, run: &RunResults) -> Result<Result<(PathBuf, RunResults), String>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -222,7 +224,12 @@ fn choose_baseline(dir: &Path, run: &RunResults) -> Result<Result<(PathBuf, RunR
             .into_iter()
             .filter(|d| d.blocks_absolute)
             .collect();
-        match blocking.iter().find(|d| d.what.starts_with("subject ")) {
+        // Even ratios between subjects move with the CPU: engine-cpu ÷ reference at batch 32
+        // read 0.053 on an Intel Xeon and 0.079 on an AMD EPYC, both with AVX-512.
+        let decisive = |what: &str| {
+            what == "CPU model" || what == "architecture" || what.starts_with("subject ")
+        };
+        match blocking.iter().find(|d| decisive(&d.what)) {
             Some(d) => misfits.push(format!(
                 "  {}: {} differs ({} there, {} here)",
                 path.display(),

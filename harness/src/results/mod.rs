@@ -8,4 +8,4 @@ pub mod timestamp;
 
 pub use labels::{threads_text, value_text};
 pub use model::*;
-pub use summarize::{finish_case, settle_interrupted, summarize_case};
+pub use summarize::{finish_case, scale_case, settle_interrupted, summarize_case};

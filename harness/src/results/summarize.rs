@@ -17,6 +17,21 @@ pub fn finish_case(case: &mut CaseResult) {
     case.summary = summarize_case(case);
 }
 
+/// Multiplies every time of `case` by `factor` (a known effect, e.g. 1.1 for 10% slower)
+/// and re-summarises it: how `harness aa` measures what `check` detects, and how tests
+/// make a known change.
+pub fn scale_case(case: &mut CaseResult, factor: f64) {
+    for s in &mut case.samples_s {
+        *s *= factor;
+    }
+    for r in &mut case.rounds {
+        r.median_s *= factor;
+        r.measure_wall_s *= factor;
+        r.warmup_s *= factor;
+    }
+    case.summary = summarize_case(case);
+}
+
 /// A run that never finished (killed, or stopped by Ctrl-C) as readers see it: every case with
 /// at least one finished round counts with the rounds it has, marked *interrupted: k of n
 /// rounds*; cases that never ran stay `pending`. The file itself is left as it was, so

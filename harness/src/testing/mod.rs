@@ -13,6 +13,7 @@ use engine::hash::fnv1a;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub use crate::results::scale_case as scale;
 use crate::results::*;
 use crate::system::{GpuInfo, SystemInfo};
 
@@ -156,19 +157,6 @@ pub fn sweep(seed: u64, subjects: &[&str]) -> Vec<CaseResult> {
         }
     }
     cases
-}
-
-/// Multiplies every time of `case` by `factor` (a known effect) and re-summarises it.
-pub fn scale(case: &mut CaseResult, factor: f64) {
-    for s in &mut case.samples_s {
-        *s *= factor;
-    }
-    for r in &mut case.rounds {
-        r.median_s *= factor;
-        r.measure_wall_s *= factor;
-        r.warmup_s *= factor;
-    }
-    case.summary = summarize_case(case);
 }
 
 /// A finished run of suite `suite` on machine `hostname` (a "Synthetic CPU" with 8 logical
