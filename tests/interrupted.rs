@@ -141,7 +141,21 @@ fn a_run_killed_at_any_moment_keeps_its_rounds_and_resumes() {
 fn ctrl_c_stops_after_the_worker_in_flight_and_says_how_to_resume() {
     let p = project();
     let child = start(&p);
-    std::thread::sleep(Duration::from_millis(1200));
+    // Signal once the first worker's round is on disk: 15 of the 16 workers remain.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let measured = run_dir(&p)
+            .and_then(|d| store::load_stored(&d).ok())
+            .is_some_and(|r| r.cases.iter().any(|c| !c.rounds.is_empty()));
+        if measured {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no round finished in 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -151,9 +165,10 @@ fn ctrl_c_stops_after_the_worker_in_flight_and_says_how_to_resume() {
     let err = text(&out.stderr);
     let dir = run_dir(&p).expect("a run folder");
     let stored = store::load_stored(&dir).unwrap();
-    if stored.finished_at.is_some() {
-        return; // this machine finished the whole run in 1.2 s: nothing to interrupt
-    }
+    assert!(
+        stored.finished_at.is_none(),
+        "the run must stop early: {err}"
+    );
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(
         err.contains("interrupted after") && err.contains("--resume"),

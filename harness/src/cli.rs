@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
 use crate::results::{Status, store};
 use crate::suite::{self, LoadOptions};
 use crate::{calibrate, compare, console, project_root, report, runner, system, worker};
@@ -128,7 +128,7 @@ fn run_suite(name: &str, args: RunArgs) -> anyhow::Result<ExitCode> {
     );
     let plan = Plan::of(&suite);
     eprintln!("plan: {}", plan.describe());
-    plan.check_memory(plan::available_memory())
+    plan.check_memory(system::available_memory())
         .map_err(|e| anyhow::anyhow!("{}: {e}", suite.info.file))?;
     if args.dry_run {
         for case in &suite.cases {

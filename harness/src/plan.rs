@@ -110,13 +110,6 @@ impl Plan {
     }
 }
 
-/// Memory this process could allocate now, where the platform says.
-pub fn available_memory() -> Option<u64> {
-    let mut sys = sysinfo::System::new();
-    sys.refresh_memory();
-    Some(sys.available_memory()).filter(|&b| b > 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,7 +101,20 @@ pub fn resume(suite: &ResolvedSuite, dir: &Path) -> Result<(PathBuf, RunResults,
         ));
     }
     if stored != asked {
-        return Err(differs("case list", &stored, &asked));
+        let at = stored.iter().zip(&asked).position(|(a, b)| a != b);
+        let (a, b) = match at {
+            Some(i) => (stored[i], asked[i]),
+            None => ("(end of list)", "(end of list)"),
+        };
+        return Err(differs(
+            &format!(
+                "case list ({} cases then, {} now; first difference)",
+                stored.len(),
+                asked.len()
+            ),
+            &a,
+            &b,
+        ));
     }
     let ending = measure(suite, dir, &mut results)?;
     Ok((dir.to_path_buf(), results, ending))

@@ -99,6 +99,13 @@ fn slug(name: &str) -> String {
     }
 }
 
+/// Memory this process could allocate now, where the platform says.
+pub fn available_memory() -> Option<u64> {
+    let mut sys = sysinfo::System::new();
+    sys.refresh_memory();
+    Some(sys.available_memory()).filter(|&b| b > 0)
+}
+
 /// Collects what can be read about this machine. Takes a few milliseconds on Linux (plus
 /// `nvidia-smi` where installed; `system_profiler` on macOS takes longer), each external
 /// command bounded by a timeout.
@@ -150,7 +157,7 @@ pub fn collect() -> SystemInfo {
         isa_flags: isa_flags(cpuinfo.as_deref()),
         caches: caches(),
         memory_total_bytes: Some(sys.total_memory()).filter(|&b| b > 0),
-        memory_available_bytes: Some(sys.available_memory()).filter(|&b| b > 0),
+        memory_available_bytes: available_memory(),
         load_average: load_average(),
         gpus: gpu::collect(),
     }

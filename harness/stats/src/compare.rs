@@ -211,14 +211,13 @@ pub fn verdict(a: &[&[f64]], b: &[&[f64]], threshold: f64, opts: &Options) -> Co
     if let Some((v, where_)) = outside {
         let disagree = [("A", &medians_a), ("B", &medians_b)]
             .into_iter()
-            .map(|(side, m)| (side, spread(m)))
-            .find(|(_, s)| *s > t);
-        if let Some((side, s)) = disagree {
+            .map(|(side, m)| (side, m.len(), spread(m)))
+            .find(|(_, _, s)| *s > t);
+        if let Some((side, k, s)) = disagree {
             let rule = format!(
-                "{sig_text} and {ci_text} lies wholly {where_} {}%, but {side}'s {} worker \
+                "{sig_text} and {ci_text} lies wholly {where_} {}%, but {side}'s {k} worker \
                  processes disagree: their medians spread {}% > the {band_text} threshold",
                 fmt_pct(t),
-                processes[usize::from(side == "B")],
                 fmt_pct(s),
             );
             return done(ratio, p, Verdict::Inconclusive, rule, Some(mde));
