@@ -36,6 +36,9 @@ pub enum Error {
     },
     #[error("graph `{graph}`: {why}")]
     Graph { graph: String, why: String },
+    /// The GPU backend: no adapter, a buffer beyond the adapter's limits, a device error.
+    #[error("gpu: {0}")]
+    Gpu(String),
     #[error("tensor: {0}")]
     Tensor(String),
 }

@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::compiler::{self, Executable};
 use crate::cpu::{CpuBackend, CpuReport};
+use crate::gpu::{GpuBackend, GpuReport};
 use crate::{Graph, Result};
 
 /// The device a graph is compiled for.
@@ -15,6 +16,11 @@ pub enum Target {
     /// This machine's CPU, with a pool of `threads` (0 = every core the OS gives this
     /// process).
     Cpu { threads: usize },
+    /// A GPU through wgpu. `adapter`: `high-performance`, `low-power` or part of an
+    /// adapter's name; empty = the `GRAPHBENCH_GPU_ADAPTER` variable, else
+    /// `high-performance`. `checked`: compile shaders with bounds checks (tests) instead of
+    /// trusting them (benchmarks).
+    Gpu { adapter: String, checked: bool },
 }
 
 /// How to compile.
@@ -36,6 +42,19 @@ impl CompileOptions {
     }
 }
 
+impl CompileOptions {
+    /// The default GPU adapter, fused, with bounds-checked shaders.
+    pub fn gpu() -> CompileOptions {
+        CompileOptions {
+            target: Target::Gpu {
+                adapter: String::new(),
+                checked: true,
+            },
+            fuse: true,
+        }
+    }
+}
+
 impl Default for CompileOptions {
     fn default() -> Self {
         CompileOptions::cpu(1)
@@ -49,6 +68,7 @@ pub enum TargetReport {
     #[default]
     Unlowered,
     Cpu(CpuReport),
+    Gpu(GpuReport),
 }
 
 impl TargetReport {
@@ -56,7 +76,15 @@ impl TargetReport {
     pub fn cpu(&self) -> Option<&CpuReport> {
         match self {
             TargetReport::Cpu(r) => Some(r),
-            TargetReport::Unlowered => None,
+            _ => None,
+        }
+    }
+
+    /// The GPU backend's report, if the graph was compiled for a GPU.
+    pub fn gpu(&self) -> Option<&GpuReport> {
+        match self {
+            TargetReport::Gpu(r) => Some(r),
+            _ => None,
         }
     }
 }
@@ -66,6 +94,7 @@ impl fmt::Display for TargetReport {
         match self {
             TargetReport::Unlowered => f.write_str("not lowered"),
             TargetReport::Cpu(r) => write!(f, "{r}"),
+            TargetReport::Gpu(r) => write!(f, "{r}"),
         }
     }
 }
@@ -75,6 +104,9 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<Executable> {
     match &options.target {
         Target::Cpu { threads } => {
             compiler::compile_with(graph, &CpuBackend::new(*threads), options.fuse)
+        }
+        Target::Gpu { adapter, checked } => {
+            compiler::compile_with(graph, &GpuBackend::new(adapter, *checked), options.fuse)
         }
     }
 }

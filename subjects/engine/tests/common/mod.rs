@@ -32,29 +32,59 @@ pub fn static_dims(d: &[usize]) -> Vec<Dim> {
     d.iter().map(|&n| n.into()).collect()
 }
 
-/// Every compile configuration (fused or not, 1 or 2 threads) agrees with the reference,
-/// and a second run of the same executable gives the same bits.
-pub fn check(g: &Graph, inputs: &[Tensor]) -> Result<(), TestCaseError> {
-    let want = reference::run(g, inputs).unwrap();
+/// Whether this machine has a GPU adapter (any, software ones included). Under `CI=true`
+/// a missing one fails the test instead: CI installs lavapipe so the GPU path is tested.
+pub fn has_gpu() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        let found = !engine::gpu::adapters().is_empty();
+        if !found && std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!(
+                "CI=true but wgpu finds no adapter: {}",
+                engine::gpu::no_adapter_fix()
+            );
+        }
+        found
+    })
+}
+
+/// Every compile configuration: the CPU fused or not on 1 or 2 threads, and the GPU fused
+/// or not where an adapter exists.
+pub fn configurations() -> Vec<CompileOptions> {
+    let mut all = Vec::new();
     for fuse in [true, false] {
         for threads in [1, 2] {
-            let mut exe = compile(
-                g,
-                &CompileOptions {
-                    fuse,
-                    ..CompileOptions::cpu(threads)
-                },
-            )
-            .unwrap();
-            let got = exe.run(inputs).unwrap();
-            let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
-            prop_assert!(
-                p.ok(),
-                "fuse {fuse}, {threads} threads: {p:?}\n{}",
-                exe.report()
-            );
-            prop_assert_eq!(exe.run(inputs).unwrap(), got);
+            all.push(CompileOptions {
+                fuse,
+                ..CompileOptions::cpu(threads)
+            });
         }
+        if has_gpu() {
+            all.push(CompileOptions {
+                fuse,
+                ..CompileOptions::gpu()
+            });
+        }
+    }
+    all
+}
+
+/// Every compile configuration agrees with the reference, and a second run of the same
+/// executable gives the same bits.
+pub fn check(g: &Graph, inputs: &[Tensor]) -> Result<(), TestCaseError> {
+    let want = reference::run(g, inputs).unwrap();
+    for options in configurations() {
+        let mut exe = compile(g, &options).unwrap();
+        let got = exe.run(inputs).unwrap();
+        let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
+        prop_assert!(
+            p.ok(),
+            "{:?}, fused {}: {p:?}\n{}",
+            options.target,
+            options.fuse,
+            exe.report()
+        );
+        prop_assert_eq!(exe.run(inputs).unwrap(), got);
     }
     Ok(())
 }

@@ -1,0 +1,459 @@
+//! A graph compiled for a GPU: constants uploaded once, then per binding of the symbolic
+//! dims a memory plan, its buffers, pipelines and bind groups (made at compile time for a
+//! graph without symbolic dims, else on the first run of each binding). A run is one
+//! upload per input, one command encoder with one compute pass, one submission, and one
+//! read-back of the outputs.
+
+use std::collections::HashMap;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::GpuReport;
+use super::device::Gpu;
+use super::kernels::{self, Job};
+use crate::compiler::memory_plan::{self, Home, Plan};
+use crate::compiler::{CompileReport, Compiled};
+use crate::ops::Op;
+use crate::{DType, Data, Dim, Error, Graph, Result, TargetReport, Tensor, Value};
+
+pub struct GpuExecutable {
+    gpu: Arc<Gpu>,
+    graph: Graph,
+    report: CompileReport,
+    homes: Vec<Home>,
+    symbols: Vec<String>,
+    /// Device buffers of the constants, by node.
+    constants: HashMap<usize, wgpu::Buffer>,
+    /// Pipelines by shader source (many nodes share one).
+    pipelines: HashMap<String, wgpu::ComputePipeline>,
+    prepared: HashMap<Vec<usize>, Prepared>,
+    checked: bool,
+    /// Offsets and bindings must be multiples of this (the adapter's storage alignment).
+    align: usize,
+}
+
+/// Everything one binding of the symbolic dims runs with.
+struct Prepared {
+    plan: Plan,
+    _arena: wgpu::Buffer,
+    io: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    /// Byte offsets in `io` of each input, then each output slot.
+    input_at: Vec<usize>,
+    output_at: Vec<usize>,
+    /// Bytes of the output region of `io` (read back in one copy).
+    output_bytes: usize,
+    outputs_from: usize,
+    /// Per computing node, its dispatches: (pipeline source, bind group, grid).
+    steps: Vec<(Value, Vec<(String, wgpu::BindGroup, [u32; 3])>)>,
+    _params: wgpu::Buffer,
+}
+
+impl GpuExecutable {
+    pub(crate) fn new(
+        gpu: Arc<Gpu>,
+        graph: Graph,
+        mut report: CompileReport,
+        checked: bool,
+    ) -> Result<GpuExecutable> {
+        let homes = memory_plan::homes(&graph, |c, k| kernels::reads_strided(&graph.node(c).op, k));
+        let mut symbols: Vec<String> = graph
+            .inputs()
+            .iter()
+            .flat_map(|&v| graph.shape(v).dims().iter())
+            .filter_map(|d| match d {
+                Dim::Sym(s) => Some(s.clone()),
+                Dim::Static(_) => None,
+            })
+            .collect();
+        symbols.sort();
+        symbols.dedup();
+        let align = (gpu.limits.min_storage_buffer_offset_alignment as usize).max(16);
+        let mut constants = HashMap::new();
+        let mut weight_bytes = 0;
+        for (i, node) in graph.nodes().iter().enumerate() {
+            if let Op::Constant(t) = &node.op {
+                let bytes = bytes_of(t.data());
+                check_size(&gpu, &format!("constant {i} {:?}", t.dims()), bytes.len())?;
+                let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: None,
+                    size: padded_size(bytes.len()),
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                gpu.queue.write_buffer(&buffer, 0, bytes);
+                weight_bytes += bytes.len();
+                constants.insert(i, buffer);
+            }
+        }
+        report.target = TargetReport::Gpu(GpuReport {
+            adapter: gpu.adapter.clone(),
+            weight_bytes,
+            bounds_checks: checked,
+            pipelines: 0,
+        });
+        let mut exe = GpuExecutable {
+            gpu,
+            graph,
+            report,
+            homes,
+            symbols,
+            constants,
+            pipelines: HashMap::new(),
+            prepared: HashMap::new(),
+            checked,
+            align,
+        };
+        if exe.symbols.is_empty() {
+            exe.prepare(&Default::default())?;
+        }
+        Ok(exe)
+    }
+
+    /// The plan, buffers and bind groups for `bindings` (cached by the symbols' sizes).
+    fn prepare(&mut self, bindings: &crate::Bindings) -> Result<Vec<usize>> {
+        let key: Vec<usize> = self.symbols.iter().map(|s| bindings[s]).collect();
+        if self.prepared.contains_key(&key) {
+            return Ok(key);
+        }
+        let scope = self
+            .gpu
+            .device
+            .push_error_scope(wgpu::ErrorFilter::Validation);
+        let prepared = self.build(bindings);
+        let error = pollster::block_on(scope.pop());
+        let prepared = prepared?;
+        if let Some(e) = error {
+            return Err(Error::Gpu(format!(
+                "preparing `{}`: {e}",
+                self.graph.name()
+            )));
+        }
+        self.report.plans += 1;
+        self.report.arena_bytes = prepared.plan.arena_bytes;
+        self.report.intermediate_bytes = prepared.plan.intermediate_bytes;
+        if let TargetReport::Gpu(r) = &mut self.report.target {
+            r.pipelines = self.pipelines.len();
+        }
+        self.prepared.insert(key.clone(), prepared);
+        Ok(key)
+    }
+
+    fn build(&mut self, bindings: &crate::Bindings) -> Result<Prepared> {
+        let g = &self.graph;
+        let plan = memory_plan::plan(g, &self.homes, bindings, self.align)?;
+        let bytes =
+            |v: usize| plan.dims[v].iter().product::<usize>() * g.dtype(Value(v)).size_bytes();
+        let device = &self.gpu.device;
+
+        let mut at = 0;
+        let mut place = |values: &[Value]| -> Vec<usize> {
+            values
+                .iter()
+                .map(|v| {
+                    let o = at;
+                    at = (at + bytes(v.0)).next_multiple_of(self.align);
+                    o
+                })
+                .collect()
+        };
+        let input_at = place(g.inputs());
+        let output_at = place(g.outputs());
+        let outputs_from = output_at.first().copied().unwrap_or(0);
+        let output_bytes = at - outputs_from;
+        check_size(&self.gpu, "the inputs and outputs", at)?;
+        check_size(&self.gpu, "the intermediates' arena", plan.arena_bytes)?;
+        let storage = wgpu::BufferUsages::STORAGE;
+        let buffer = |size: usize, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size: padded_size(size),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let arena = buffer(plan.arena_bytes, storage);
+        let io = buffer(
+            at,
+            storage | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+        );
+        let staging = buffer(
+            output_bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+
+        // Jobs of every computing node, then one parameter buffer for all of them.
+        let mut node_jobs: Vec<(Value, Vec<Job>)> = Vec::new();
+        for i in 0..g.nodes().len() {
+            if self.homes[i].computes() {
+                node_jobs.push((Value(i), kernels::jobs(g, &plan, Value(i))?));
+            }
+        }
+        let mut words: Vec<u32> = Vec::new();
+        let mut param_at = Vec::new();
+        let word_align = self.align / 4;
+        for (_, jobs) in &node_jobs {
+            for job in jobs {
+                param_at.push(words.len());
+                words.extend(&job.params);
+                words.resize(words.len().next_multiple_of(word_align), 0);
+            }
+        }
+        let params = buffer(words.len() * 4, storage | wgpu::BufferUsages::COPY_DST);
+        self.gpu
+            .queue
+            .write_buffer(&params, 0, bytemuck::cast_slice(&words));
+
+        // Where each value's root lives: (buffer, byte offset, bytes).
+        let location = |v: Value| -> (&wgpu::Buffer, usize, usize) {
+            let r = plan.root[v.0];
+            let size = bytes(r);
+            match self.homes[r] {
+                Home::Input(k) => (&io, input_at[k], size),
+                Home::Output(j) => (&io, output_at[j], size),
+                Home::Const => (&self.constants[&r], 0, size),
+                _ => (&arena, plan.offset[r], size),
+            }
+        };
+        let mut steps = Vec::new();
+        let mut n = 0;
+        for (v, jobs) in node_jobs {
+            let mut dispatches = Vec::new();
+            for job in jobs {
+                let pipeline = pipeline(&self.gpu, &mut self.pipelines, self.checked, &job.source);
+                let layout = pipeline.get_bind_group_layout(0);
+                let mut entries = vec![wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &params,
+                        offset: (param_at[n] * 4) as u64,
+                        size: NonZeroU64::new((job.params.len().max(1) * 4) as u64),
+                    }),
+                }];
+                for (b, &val) in job.values.iter().enumerate() {
+                    let (buf, offset, size) = location(val);
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: b as u32 + 1,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: buf,
+                            offset: offset as u64,
+                            size: NonZeroU64::new(padded_size(size)),
+                        }),
+                    });
+                }
+                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: None,
+                    layout: &layout,
+                    entries: &entries,
+                });
+                dispatches.push((job.source, group, job.groups));
+                n += 1;
+            }
+            steps.push((v, dispatches));
+        }
+        Ok(Prepared {
+            plan,
+            _arena: arena,
+            io,
+            staging,
+            input_at,
+            output_at,
+            output_bytes,
+            outputs_from,
+            steps,
+            _params: params,
+        })
+    }
+
+    /// One run; with `times`, each node is its own submission, timed to completion.
+    fn run_timed(
+        &mut self,
+        inputs: &[Tensor],
+        mut times: Option<&mut Vec<Duration>>,
+    ) -> Result<Vec<Tensor>> {
+        let bindings = self.graph.bind_inputs(inputs)?;
+        let key = self.prepare(&bindings)?;
+        let p = &self.prepared[&key];
+        let (device, queue) = (&self.gpu.device, &self.gpu.queue);
+        for (t, &at) in inputs.iter().zip(&p.input_at) {
+            let b = bytes_of(t.data());
+            if !b.is_empty() {
+                queue.write_buffer(&p.io, at as u64, b);
+            }
+        }
+        let mut encoder = device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            for (v, dispatches) in &p.steps {
+                for (source, group, [x, y, z]) in dispatches {
+                    pass.set_pipeline(&self.pipelines[source]);
+                    pass.set_bind_group(0, group, &[]);
+                    pass.dispatch_workgroups(*x, *y, *z);
+                }
+                if let Some(times) = times.as_deref_mut() {
+                    // Profiling: finish this node alone and time it.
+                    drop(pass);
+                    let start = Instant::now();
+                    queue.submit([std::mem::replace(
+                        &mut encoder,
+                        device.create_command_encoder(&Default::default()),
+                    )
+                    .finish()]);
+                    wait(device)?;
+                    times[v.0] = start.elapsed();
+                    pass = encoder.begin_compute_pass(&Default::default());
+                }
+            }
+        }
+        if p.output_bytes > 0 {
+            encoder.copy_buffer_to_buffer(
+                &p.io,
+                p.outputs_from as u64,
+                &p.staging,
+                0,
+                p.output_bytes as u64,
+            );
+        }
+        queue.submit([encoder.finish()]);
+        let slice = p.staging.slice(..);
+        if p.output_bytes > 0 {
+            slice.map_async(wgpu::MapMode::Read, |_| {});
+        }
+        wait(device)?;
+        if let Some(e) = self.gpu.take_error() {
+            return Err(Error::Gpu(format!("running `{}`: {e}", self.graph.name())));
+        }
+        let outputs = self.read_outputs(p, inputs);
+        if p.output_bytes > 0 {
+            p.staging.unmap();
+        }
+        outputs
+    }
+
+    fn read_outputs(&self, p: &Prepared, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let mapped = match p.output_bytes {
+            0 => None,
+            _ => Some(
+                p.staging
+                    .slice(..)
+                    .get_mapped_range()
+                    .map_err(|e| Error::Gpu(format!("reading the outputs back: {e}")))?,
+            ),
+        };
+        let outputs = self.graph.outputs();
+        let mut result: Vec<Tensor> = Vec::with_capacity(outputs.len());
+        for (j, &v) in outputs.iter().enumerate() {
+            let dims = &p.plan.dims[v.0];
+            let t = match self.homes[v.0] {
+                Home::Input(k) => inputs[k].clone(),
+                Home::Const => match &self.graph.node(v).op {
+                    Op::Constant(t) => (**t).clone(),
+                    _ => unreachable!("constant homes hold constants"),
+                },
+                Home::Output(slot) if slot != j => result[slot].clone(),
+                _ => {
+                    let n: usize = dims.iter().product();
+                    let at = p.output_at[j] - p.outputs_from;
+                    let bytes = &mapped.as_ref().map_or(&[][..], |m| &m[..])
+                        [at..at + n * self.graph.dtype(v).size_bytes()];
+                    let data = match self.graph.dtype(v) {
+                        DType::F32 => Data::F32(bytemuck::pod_collect_to_vec(bytes)),
+                        DType::I64 => Data::I64(bytemuck::pod_collect_to_vec(bytes)),
+                    };
+                    Tensor::new(dims, data)?
+                }
+            };
+            result.push(t);
+        }
+        Ok(result)
+    }
+}
+
+/// The pipeline of `source`, created once per executable.
+fn pipeline(
+    gpu: &Gpu,
+    cache: &mut HashMap<String, wgpu::ComputePipeline>,
+    checked: bool,
+    source: &str,
+) -> wgpu::ComputePipeline {
+    if let Some(p) = cache.get(source) {
+        return p.clone();
+    }
+    let device = &gpu.device;
+    let desc = wgpu::ShaderModuleDescriptor {
+        label: None,
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    };
+    let module = if checked {
+        device.create_shader_module(desc)
+    } else {
+        // SAFETY: every index the kernels compute is guarded by the sizes in their
+        // parameters (tested with bounds checks on, as the tests compile them).
+        unsafe { device.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked()) }
+    };
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: None,
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    cache.insert(source.to_string(), pipeline.clone());
+    pipeline
+}
+
+fn wait(device: &wgpu::Device) -> Result<()> {
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map(|_| ())
+        .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))
+}
+
+fn bytes_of(d: &Data) -> &[u8] {
+    match d {
+        Data::F32(v) => bytemuck::cast_slice(v),
+        Data::I64(v) => bytemuck::cast_slice(v),
+    }
+}
+
+/// Buffer sizes are multiples of 4 and never 0 (wgpu refuses empty bindings).
+fn padded_size(bytes: usize) -> u64 {
+    bytes.next_multiple_of(4).max(4) as u64
+}
+
+/// A clear error for a buffer the adapter cannot hold or bind.
+fn check_size(gpu: &Gpu, what: &str, bytes: usize) -> Result<()> {
+    let limit = gpu
+        .limits
+        .max_storage_buffer_binding_size
+        .min(gpu.limits.max_buffer_size);
+    if bytes as u64 > limit {
+        return Err(Error::Gpu(format!(
+            "{what} take {bytes} bytes, more than this adapter binds in one buffer ({limit} bytes, {})",
+            gpu.adapter.name
+        )));
+    }
+    Ok(())
+}
+
+impl Compiled for GpuExecutable {
+    fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    fn report(&self) -> &CompileReport {
+        &self.report
+    }
+
+    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.run_timed(inputs, None)
+    }
+
+    fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
+        let mut times = vec![Duration::ZERO; self.graph.nodes().len()];
+        let out = self.run_timed(inputs, Some(&mut times))?;
+        Ok((out, times))
+    }
+}

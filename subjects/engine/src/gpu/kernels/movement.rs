@@ -1,0 +1,204 @@
+//! Data movement: strided copies (transpose, broadcast, reshape of a view, slice, concat),
+//! cast, arange and gather. They move `u32` words, so one shader serves f32 and i64
+//! (stored as two little-endian words, as on the host).
+
+use super::{Job, MAX_RANK, Node, dense_strides, grid, header, padded};
+use crate::layout::view_strides;
+use crate::{DType, Error, Result, Value};
+
+const WG: usize = 256;
+
+/// A box of `dims` read at `src_offset + Σ i·src_strides` and written at `dst_offset +
+/// Σ i·dst_strides` (elements), `words` words per element.
+fn copy(
+    n: &Node,
+    src: Value,
+    dims: &[usize],
+    src_strides: &[u32],
+    (src_offset, dst_offset): (usize, usize),
+    dst_strides: &[u32],
+) -> Job {
+    let count: usize = dims.iter().product();
+    let mut params = vec![
+        count as u32,
+        n.words(src),
+        src_offset as u32,
+        dst_offset as u32,
+    ];
+    params.extend(padded(dims, MAX_RANK));
+    params.extend(src_strides);
+    params.extend(dst_strides);
+    Job {
+        source: format!("{}{COPY}", header(&[("dst", "u32"), ("src", "u32")])),
+        params,
+        values: vec![n.v, src],
+        groups: grid(count.div_ceil(WG)),
+    }
+}
+
+fn pad_strides(s: &[usize]) -> Vec<u32> {
+    let mut p = vec![0u32; MAX_RANK - s.len()];
+    p.extend(s.iter().map(|&x| x as u32));
+    p
+}
+
+/// Transpose and broadcast (read through their view strides) and a reshape of a view (the
+/// input's elements in its own row-major order).
+pub(super) fn view_copy(n: &Node) -> Result<Job> {
+    let src = n.input(0);
+    let op = &n.g.node(n.v).op;
+    let (dims, strides) = if matches!(op, crate::ops::Op::Reshape { .. }) {
+        (n.dims(src).to_vec(), n.strides(src).to_vec())
+    } else {
+        let s = view_strides(op, n.dims(src), n.strides(src), n.out_dims())
+            .ok_or_else(|| Error::Gpu(format!("{}: not a view", op.name())))?;
+        (n.out_dims().to_vec(), s)
+    };
+    if dims.len() > MAX_RANK {
+        return Err(n.error(format!("rank {} (at most {MAX_RANK})", dims.len())));
+    }
+    let dst = dense_strides(&dims, MAX_RANK);
+    Ok(copy(n, src, &dims, &pad_strides(&strides), (0, 0), &dst))
+}
+
+pub(super) fn slice(n: &Node, axis: usize, start: usize) -> Job {
+    let src = n.input(0);
+    let s = n.strides(src);
+    let out = n.out_dims();
+    copy(
+        n,
+        src,
+        out,
+        &pad_strides(s),
+        (start * s[axis], 0),
+        &dense_strides(out, MAX_RANK),
+    )
+}
+
+/// One copy per input into its place along `axis`.
+pub(super) fn concat(n: &Node, axis: usize) -> Vec<Job> {
+    let out = n.out_dims();
+    let dst = dense_strides(out, MAX_RANK);
+    let axis_stride = crate::strides(out)[axis];
+    let mut at = 0;
+    let mut jobs = Vec::new();
+    for &src in n.inputs() {
+        let dims = n.dims(src);
+        if dims.iter().product::<usize>() > 0 {
+            jobs.push(copy(
+                n,
+                src,
+                dims,
+                &pad_strides(n.strides(src)),
+                (0, at * axis_stride),
+                &dst,
+            ));
+        }
+        at += dims[axis];
+    }
+    jobs
+}
+
+pub(super) fn cast(n: &Node) -> Job {
+    let src = n.input(0);
+    let count = n.elements();
+    let (from, to) = (n.g.dtype(src), n.g.dtype(n.v));
+    if from == to {
+        let d = n.out_dims();
+        return copy(
+            n,
+            src,
+            d,
+            &pad_strides(n.strides(src)),
+            (0, 0),
+            &dense_strides(d, MAX_RANK),
+        );
+    }
+    let body = match to {
+        // Truncation toward zero, then the sign-extended high word.
+        DType::I64 => {
+            "let x = i32(src[i]);\n    dst[2u * i] = bitcast<u32>(x);\n    dst[2u * i + 1u] = select(0u, 0xffffffffu, x < 0);"
+        }
+        // Exact for values that fit in 32 bits (the sign-extended ones); else rounded.
+        DType::F32 => {
+            "let lo = src[2u * i];\n    let hi = src[2u * i + 1u];\n    let small = select(hi == 0u, hi == 0xffffffffu, lo >= 0x80000000u);\n    dst[i] = select(f32(lo) + f32(bitcast<i32>(hi)) * 4294967296.0, f32(bitcast<i32>(lo)), small);"
+        }
+    };
+    let (dst_ty, src_ty) = match to {
+        DType::I64 => ("u32", "f32"),
+        DType::F32 => ("f32", "u32"),
+    };
+    Job {
+        source: format!(
+            "{}{}",
+            header(&[("dst", dst_ty), ("src", src_ty)]),
+            one_per_element(body)
+        ),
+        params: vec![count as u32],
+        values: vec![n.v, src],
+        groups: grid(count.div_ceil(WG)),
+    }
+}
+
+pub(super) fn arange(n: &Node) -> Job {
+    let count = n.elements();
+    let (ty, body) = match n.g.dtype(n.v) {
+        DType::F32 => ("f32", "dst[i] = f32(i);"),
+        DType::I64 => ("u32", "dst[2u * i] = i;\n    dst[2u * i + 1u] = 0u;"),
+    };
+    Job {
+        source: format!("{}{}", header(&[("dst", ty)]), one_per_element(body)),
+        params: vec![count as u32],
+        values: vec![n.v],
+        groups: grid(count.div_ceil(WG)),
+    }
+}
+
+/// Rows of a dense `table [V, D..]` picked by dense i64 `indices`; an index outside
+/// `0..V` is clamped (a shader cannot fail; the harness checks every output).
+pub(super) fn gather(n: &Node) -> Job {
+    let (table, indices) = (n.input(0), n.input(1));
+    let td = n.dims(table);
+    let row: usize = td[1..].iter().product();
+    let count = n.elements();
+    let body = "let r = i / p[1];\n    let j = i % p[1];\n    let t = u32(clamp(bitcast<i32>(idx[2u * r]), 0, i32(p[3]) - 1));\n    for (var w = 0u; w < p[2]; w++) {\n        dst[i * p[2] + w] = src[(t * p[1] + j) * p[2] + w];\n    }";
+    Job {
+        source: format!(
+            "{}{}",
+            header(&[("dst", "u32"), ("src", "u32"), ("idx", "u32")]),
+            one_per_element(body)
+        ),
+        params: vec![count as u32, row as u32, n.words(table), td[0] as u32],
+        values: vec![n.v, table, indices],
+        groups: grid(count.div_ceil(WG)),
+    }
+}
+
+/// A shader running `body` for every `i < p[0]`.
+fn one_per_element(body: &str) -> String {
+    format!(
+        "@compute @workgroup_size({WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {{\n    let i = gid.x + gid.y * nw.x * {WG}u;\n    if (i >= p[0]) {{ return; }}\n    {body}\n}}\n"
+    )
+}
+
+const COPY: &str = r#"
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let i = gid.x + gid.y * nw.x * 256u;
+    if (i >= p[0]) { return; }
+    var rem = i;
+    var s = p[2];
+    var d = p[3];
+    for (var k = 0u; k < 6u; k++) {
+        let ax = 5u - k;
+        let c = rem % p[4u + ax];
+        rem = rem / p[4u + ax];
+        s += c * p[10u + ax];
+        d += c * p[16u + ax];
+    }
+    let w = p[1];
+    for (var j = 0u; j < w; j++) {
+        dst[d * w + j] = src[s * w + j];
+    }
+}
+"#;
