@@ -58,6 +58,8 @@ pub struct SystemInfo {
     /// 1, 5 and 15 minute load averages at collection.
     pub load_average: Option<[f64; 3]>,
     pub gpus: Vec<GpuInfo>,
+    /// Every adapter wgpu finds (what `engine-gpu` can run on), software ones included.
+    pub wgpu_adapters: Vec<engine::gpu::AdapterSummary>,
 }
 
 /// One CPU cache as seen by CPU 0.
@@ -160,6 +162,7 @@ pub fn collect() -> SystemInfo {
         memory_available_bytes: available_memory(),
         load_average: load_average(),
         gpus: gpu::collect(),
+        wgpu_adapters: engine::gpu::adapters(),
     }
 }
 

@@ -401,8 +401,11 @@ fn expand_scenario(
             .iter()
             .map(|(k, v)| format!("{k}={}", value_text(v)))
             .collect();
-        for &t in threads {
+        for (k, &t) in threads.iter().enumerate() {
             for subject in subjects {
+                if k > 0 && !uses_threads(subject) {
+                    continue;
+                }
                 cases.push(CaseSpec {
                     id: case_id(&scenario.name, &point_id, subject, t),
                     scenario: scenario.name.clone(),
@@ -418,6 +421,11 @@ fn expand_scenario(
         }
     }
     Ok(cases)
+}
+
+/// Whether `subject`'s cases differ by thread count (unknown names are reported elsewhere).
+fn uses_threads(subject: &str) -> bool {
+    subjects::find(subject).map_or(true, |s| s.uses_threads())
 }
 
 /// `scenario[/k=v,...]/subject/threads=N`.

@@ -7,6 +7,7 @@
 
 mod candle;
 mod engine_cpu;
+mod engine_gpu;
 mod fake;
 mod onnxruntime;
 mod reference;
@@ -31,6 +32,11 @@ pub trait Subject: Send + Sync {
     fn description(&self) -> &str;
     /// How a thread count `N` is applied, through this runtime's own knobs (for reports).
     fn threading(&self) -> &str;
+    /// Whether the thread count changes what runs; a subject that ignores it (a GPU) gets
+    /// one case per sweep point, at the suite's first thread setting.
+    fn uses_threads(&self) -> bool {
+        true
+    }
     /// The runtime and its version, as recorded in results (`engine 0.1.0 (avx512f)`).
     fn version(&self) -> String;
     fn availability(&self) -> Availability;
@@ -48,6 +54,7 @@ pub trait Session {
 pub fn registry() -> Vec<Box<dyn Subject>> {
     vec![
         Box::new(engine_cpu::EngineCpu),
+        Box::new(engine_gpu::EngineGpu),
         Box::new(reference::Reference),
         Box::new(onnxruntime::OnnxRuntime),
         Box::new(candle::Candle),

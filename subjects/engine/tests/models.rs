@@ -4,6 +4,8 @@
 //! in this file from the HuggingFace definitions. Also: loading errors, f16/bf16 files, the
 //! tokenizer, and all-MiniLM-L6-v2 with its real weights when the package is installed.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -461,7 +463,8 @@ fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-/// Compiled and reference outputs of a graph; asserts they agree to 1e-4.
+/// Compiled (CPU) and reference outputs of a graph; asserts they agree to 1e-4, and so
+/// does the GPU where an adapter exists.
 fn run_both(g: &Graph, inputs: &[Tensor]) -> Vec<Tensor> {
     let expected = reference::run(g, inputs).unwrap();
     let mut exe = engine::compile(g, &CompileOptions::default()).unwrap();
@@ -472,6 +475,12 @@ fn run_both(g: &Graph, inputs: &[Tensor]) -> Vec<Tensor> {
         "{}: compiled vs reference {parity:?}",
         g.name()
     );
+    if common::has_gpu() {
+        let mut gpu = engine::compile(g, &CompileOptions::gpu()).unwrap();
+        let on_gpu = gpu.run(inputs).unwrap();
+        let parity = Parity::of(&on_gpu, &expected, 1e-4, 1e-4).unwrap();
+        assert!(parity.ok(), "{}: GPU vs reference {parity:?}", g.name());
+    }
     actual
 }
 

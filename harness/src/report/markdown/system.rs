@@ -173,5 +173,24 @@ pub(super) fn system_rows(s: &SystemInfo) -> Vec<Row> {
             },
         ));
     }
+    if s.wgpu_adapters.is_empty() {
+        rows.push(row("wgpu adapters", "none found"));
+    }
+    for (i, a) in s.wgpu_adapters.iter().enumerate() {
+        let software = if a.is_software() {
+            " — software adapter: these are not GPU numbers"
+        } else {
+            ""
+        };
+        rows.push(row(
+            &format!("wgpu adapter {i}"),
+            format!(
+                "{} [{:04x}:{:04x}]{software}",
+                a.describe(),
+                a.vendor_id,
+                a.device_id
+            ),
+        ));
+    }
     rows
 }
