@@ -4,7 +4,7 @@
 //! compiled executable, and checks both against values worked out by hand. Exits non-zero if
 //! either disagrees.
 //!
-//!     cargo run -p engine --example 01_elementwise
+//!     cargo run -p engine --example 01_elementwise [-- --device cpu|gpu]
 
 mod common;
 

@@ -1,11 +1,11 @@
 //! Learning path, step 2: a linear layer, `relu(x @ W^T + b)`.
 //!
 //! `W` is stored `[out, in]`, as PyTorch stores it, and `engine::nn::Linear` adds the
-//! transpose, matmul and bias to the graph. The graph is compiled for the CPU, run on the
+//! transpose, matmul and bias to the graph. The graph is compiled for the CPU (or the GPU with `--device gpu`), run on the
 //! reference interpreter and on the compiled executable, and both are checked against values
 //! worked out by hand. Exits non-zero if either disagrees.
 //!
-//!     cargo run -p engine --example 02_linear_layer
+//!     cargo run -p engine --example 02_linear_layer [-- --device cpu|gpu]
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! Learning path, step 3: DistilBERT sentiment classification, text in, label out.
 //!
 //! Tokenizes each text with BERT's WordPiece tokenizer, runs
-//! `DistilBertForSequenceClassification` compiled for the CPU, and prints the label, its
+//! `DistilBertForSequenceClassification` compiled for the CPU (or the GPU), and prints the label, its
 //! softmax confidence and the raw logits.
 //!
 //!     cargo run -p engine --release --example 03_distilbert -- [OPTIONS] TEXT...
@@ -17,13 +17,16 @@
 //!   --batched         run all texts as one batch padded to the longest (default: one by one)
 //!   --seed N          seed of the synthetic weights (default 0)
 //!   --threads N       CPU threads of the executable (default 1)
+//!   --device cpu|gpu  where the engine runs (default cpu; gpu: wgpu's default adapter)
+
+mod common;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use engine::Tensor;
 use engine::models::{DistilBert, DistilBertConfig, Tokenizer};
-use engine::{CompileOptions, Tensor};
 
 struct Args {
     model_dir: Option<PathBuf>,
@@ -31,11 +34,11 @@ struct Args {
     batched: bool,
     seed: u64,
     threads: usize,
+    device: String,
     texts: Vec<String>,
 }
 
-const USAGE: &str =
-    "usage: 03_distilbert [--model-dir DIR] [--json] [--batched] [--seed N] [--threads N] TEXT...";
+const USAGE: &str = "usage: 03_distilbert [--model-dir DIR] [--json] [--batched] [--seed N] [--threads N] [--device cpu|gpu] TEXT...";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -44,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
         batched: false,
         seed: 0,
         threads: 1,
+        device: "cpu".into(),
         texts: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -52,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
         match a.as_str() {
             "--model-dir" => args.model_dir = Some(PathBuf::from(value("--model-dir")?)),
             "--json" => args.json = true,
+            "--device" => args.device = value("--device")?,
             "--batched" => args.batched = true,
             "--seed" => {
                 args.seed = value("--seed")?
@@ -117,7 +122,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             Tokenizer::bert_base_uncased()?,
         ),
     };
-    let mut exe = engine::compile(&model.graph, &CompileOptions::cpu(args.threads))?;
+    let options = common::options_for(&args.device, args.threads)?;
+    let mut exe = engine::compile(&model.graph, &options)?;
     if model.synthetic {
         eprintln!(
             "weights: {} -- SYNTHETIC: the shapes of distilbert-base-uncased-finetuned-sst-2-english \

@@ -2,9 +2,29 @@
 //! interpreter and on the compiled executable, and check both against values worked out by
 //! hand.
 
+#![allow(dead_code)] // each example uses its own subset
+
 use std::process::ExitCode;
 
 use engine::{CompileOptions, Graph, Parity, Tensor, reference};
+
+/// The target `--device cpu|gpu` names (default `cpu`), with `threads` CPU threads.
+pub fn options_for(device: &str, threads: usize) -> Result<CompileOptions, String> {
+    match device {
+        "cpu" => Ok(CompileOptions::cpu(threads)),
+        "gpu" => Ok(CompileOptions::gpu()),
+        other => Err(format!("--device {other}: expected `cpu` or `gpu`")),
+    }
+}
+
+/// The value of `--device` on the command line (`cpu` when absent).
+pub fn device_arg() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--device")
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| "cpu".into())
+}
 
 /// Runs an example's `run`, exiting non-zero when verification fails or an error occurs.
 pub fn exit_code(outcome: engine::Result<bool>) -> ExitCode {
@@ -28,7 +48,8 @@ pub fn print_indented(text: &str) {
     }
 }
 
-/// Steps 2-4 of every example: compile `g` for one CPU thread, run it on `inputs` three ways
+/// Steps 2-4 of every example: compile `g` for `--device` (one CPU thread, or the GPU),
+/// run it on `inputs` three ways
 /// (reference, compiled, reference on the compiled graph), and compare each with `expected`
 /// within `tol` (absolute and relative). Returns whether all three agree.
 pub fn compile_run_verify(
@@ -37,8 +58,15 @@ pub fn compile_run_verify(
     expected: Tensor,
     tol: f64,
 ) -> engine::Result<bool> {
-    println!("2. compile for the CPU (1 thread)");
-    let options = CompileOptions::cpu(1);
+    let device = device_arg();
+    let options = options_for(&device, 1).map_err(|why| engine::Error::BadArgument {
+        op: "example".into(),
+        why,
+    })?;
+    match device.as_str() {
+        "gpu" => println!("2. compile for the GPU"),
+        _ => println!("2. compile for the CPU (1 thread)"),
+    }
     let mut exe = engine::compile(g, &options)?;
     print_indented(&exe.report().to_string());
     println!("   compiled graph:");

@@ -163,6 +163,16 @@ impl GpuExecutable {
         let outputs_from = output_at.first().copied().unwrap_or(0);
         let output_bytes = at - outputs_from;
         check_size(&self.gpu, "the inputs and outputs", at)?;
+        for (i, node) in g.nodes().iter().enumerate() {
+            if self.homes[i].computes() {
+                let what = format!(
+                    "the output of node {i} ({}, dims {:?})",
+                    node.op.name(),
+                    plan.dims[i]
+                );
+                check_size(&self.gpu, &what, bytes(i))?;
+            }
+        }
         check_size(&self.gpu, "the intermediates' arena", plan.arena_bytes)?;
         let storage = wgpu::BufferUsages::STORAGE;
         let buffer = |size: usize, usage| {

@@ -1,0 +1,99 @@
+//! The GPU backend's own behaviour (every op's numbers are checked in the shared op tests):
+//! limits, bindings of symbolic dims, profiling and what the report says. Skipped without
+//! an adapter, except under `CI=true`.
+
+mod common;
+
+use common::{has_gpu, random, rng};
+use engine::{CompileOptions, DType, Graph, Parity, compile, dims, reference};
+
+#[test]
+fn a_buffer_beyond_the_adapters_limits_is_a_clear_error() {
+    if !has_gpu() {
+        return;
+    }
+    // A 4 GiB intermediate (no host memory needed): more than any adapter binds at once.
+    let mut g = Graph::new("too_large");
+    let x = g.input("x", DType::F32, dims![1, 1]).unwrap();
+    let wide = g.broadcast_to(x, dims![1, 1usize << 30]).unwrap();
+    let r = g.relu(wide).unwrap();
+    let s = g.reduce_sum(r, &[1], false).unwrap();
+    g.output(s);
+    let unfused = CompileOptions {
+        fuse: false,
+        ..CompileOptions::gpu()
+    };
+    let e = compile(&g, &unfused)
+        .err()
+        .expect("the graph cannot fit")
+        .to_string();
+    assert!(e.starts_with("gpu: "), "{e}");
+    assert!(e.contains("relu") && e.contains("4294967296 bytes"), "{e}");
+    assert!(
+        e.contains("more than this adapter binds in one buffer"),
+        "{e}"
+    );
+}
+
+#[test]
+fn each_binding_of_a_symbolic_dim_gets_its_own_plan() {
+    if !has_gpu() {
+        return;
+    }
+    let mut r = rng(3);
+    let mut g = Graph::new("softmax_rows");
+    let x = g.input("x", DType::F32, dims!["n", 5]).unwrap();
+    let y = g.softmax(x, -1).unwrap();
+    g.output(y);
+    let mut exe = compile(&g, &CompileOptions::gpu()).unwrap();
+    for n in [3, 70, 3] {
+        let input = [random(&mut r, &[n, 5], (-4.0, 4.0))];
+        let got = exe.run(&input).unwrap();
+        let want = reference::run(&g, &input).unwrap();
+        assert!(Parity::of(&got, &want, 1e-6, 1e-5).unwrap().ok(), "n = {n}");
+    }
+    assert_eq!(
+        exe.report().plans,
+        2,
+        "3 and 70; the second 3 reuses its plan"
+    );
+}
+
+#[test]
+fn profiled_runs_time_every_computing_node() {
+    if !has_gpu() {
+        return;
+    }
+    let mut r = rng(4);
+    let mut g = Graph::new("two_nodes");
+    let x = g.input("x", DType::F32, dims![64, 64]).unwrap();
+    let w = g.constant(random(&mut r, &[64, 64], (-1.0, 1.0)));
+    let y = g.matmul(x, w).unwrap();
+    let y = g.softmax(y, -1).unwrap();
+    g.output(y);
+    let mut exe = compile(&g, &CompileOptions::gpu()).unwrap();
+    let input = [random(&mut r, &[64, 64], (-1.0, 1.0))];
+    let (out, times) = exe.run_profiled(&input).unwrap();
+    assert_eq!(out, exe.run(&input).unwrap());
+    let timed = times.iter().filter(|t| !t.is_zero()).count();
+    assert_eq!(timed, 2, "matmul and softmax: {times:?}");
+}
+
+#[test]
+fn the_report_names_the_adapter() {
+    if !has_gpu() {
+        return;
+    }
+    let mut g = Graph::new("neg");
+    let x = g.input("x", DType::F32, dims![4]).unwrap();
+    let y = g.neg(x).unwrap();
+    g.output(y);
+    let exe = compile(&g, &CompileOptions::gpu()).unwrap();
+    let r = exe.report().target.gpu().expect("compiled for the GPU");
+    assert!(!r.adapter.name.is_empty());
+    assert!(r.bounds_checks);
+    assert_eq!(r.pipelines, 1);
+    let text = exe.report().to_string();
+    assert!(text.contains(&format!("gpu: {}", r.adapter.name)), "{text}");
+    assert!(engine::gpu::adapters().contains(&r.adapter));
+}
