@@ -366,6 +366,7 @@ fn merge(case: &mut CaseResult, round: u32, outcome: WorkerOutcome, tol: Toleran
         iterations: 0,
         median_s: 0.0,
         timer_overhead_s: 0.0,
+        device_median_s: None,
     };
     let mut samples = Vec::new();
     let mut finished = false;
@@ -421,7 +422,9 @@ fn merge(case: &mut CaseResult, round: u32, outcome: WorkerOutcome, tol: Toleran
                 iterations,
                 timer_overhead_s,
                 peak_rss_bytes,
+                device_median_s,
             } => {
+                r.device_median_s = device_median_s;
                 r.measure_wall_s = measure_wall_s;
                 r.iterations = iterations;
                 r.timer_overhead_s = timer_overhead_s;

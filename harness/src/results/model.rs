@@ -261,6 +261,11 @@ pub struct RoundResult {
     pub median_s: f64,
     /// Per-iteration cost of the timing loop itself, measured with an empty body.
     pub timer_overhead_s: f64,
+    /// Median GPU time per iteration from the device's timestamps (GPU subjects whose
+    /// adapter writes plausible ones); the host-side median above includes upload,
+    /// submission, wait and read-back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_median_s: Option<f64>,
 }
 
 /// Statistics of `samples_s` (see the `stats` crate for the definitions).

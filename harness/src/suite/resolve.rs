@@ -582,3 +582,31 @@ fn cartesian(axes: &[(String, Vec<serde_json::Value>)]) -> Vec<Vec<(String, serd
     }
     points
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{LoadOptions, load};
+
+    #[test]
+    fn subjects_that_ignore_threads_get_one_case_per_point() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap();
+        let opts = LoadOptions {
+            root: root.into(),
+            profile: "quick".into(),
+            ..LoadOptions::default()
+        };
+        let s = load("linear_layer", &opts).unwrap();
+        let count = |subject: &str| s.cases.iter().filter(|c| c.subject == subject).count();
+        // batch32 plus six batch sizes, at threads 1 and all.
+        assert_eq!(count("engine-cpu"), 14);
+        assert_eq!(count("engine-gpu"), 7);
+        assert!(
+            s.cases
+                .iter()
+                .filter(|c| c.subject == "engine-gpu")
+                .all(|c| c.threads == 1 && c.id.ends_with("/engine-gpu/threads=1"))
+        );
+    }
+}

@@ -73,6 +73,7 @@ pub fn measured(
             iterations: s.len() as u64,
             median_s: median_s * (1.0 + 0.01 * round as f64),
             timer_overhead_s: 25e-9,
+            device_median_s: None,
         })
         .collect();
     let mut case = CaseResult {

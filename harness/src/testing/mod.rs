@@ -94,6 +94,7 @@ impl Synth {
                 iterations: these.len() as u64,
                 median_s: stats::quantile(&these, 0.5),
                 timer_overhead_s: 2e-8,
+                device_median_s: None,
             });
         }
         let params: BTreeMap<String, serde_json::Value> = self

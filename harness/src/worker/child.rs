@@ -97,24 +97,41 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
 
     *stage = "warmup";
     let mut i = 0usize;
-    let mut body = || match &workload.pipeline {
-        // Text in, label out: tokenization is part of the timed work.
-        Some(p) => {
-            let text = &p.texts[i % p.texts.len()].text;
-            i += 1;
-            let outputs = session.run(&p.inputs(black_box(text))?)?;
-            black_box(TextPipeline::predict(&outputs)?);
-            Ok(())
+    // Device time of every run, where the subject measures one (GPU timestamps).
+    let device_s = std::cell::RefCell::new(Vec::new());
+    let mut body = || {
+        let ran = match &workload.pipeline {
+            // Text in, label out: tokenization is part of the timed work.
+            Some(p) => {
+                let text = &p.texts[i % p.texts.len()].text;
+                i += 1;
+                let outputs = session.run(&p.inputs(black_box(text))?)?;
+                black_box(TextPipeline::predict(&outputs)?);
+                Ok(())
+            }
+            None => session.run(black_box(inputs)).map(drop),
+        };
+        if let Some(t) = session.device_time() {
+            device_s.borrow_mut().push(t.as_secs_f64());
         }
-        None => session.run(black_box(inputs)).map(drop),
+        ran
     };
     let (warm, estimate) = warm_up(&mut body, &job.budget, first)?;
     send(&warm);
 
     *stage = "measure";
+    device_s.borrow_mut().clear();
     let per_sample = (job.budget.min_sample_time_s / estimate.as_secs_f64().max(1e-9)).ceil();
     let k = (per_sample as u64).max(1);
-    let done = measure(&mut body, k, &job.budget)?;
+    let mut done = measure(&mut body, k, &job.budget)?;
+    if let Message::Done {
+        device_median_s, ..
+    } = &mut done
+    {
+        let mut d = device_s.take();
+        d.sort_by(f64::total_cmp);
+        *device_median_s = (!d.is_empty()).then(|| d[d.len() / 2]);
+    }
     send(&done);
     Ok(())
 }
@@ -242,6 +259,7 @@ fn measure(
         iterations,
         timer_overhead_s: overhead[overhead.len() / 2],
         peak_rss_bytes: peak_rss_bytes(),
+        device_median_s: None,
     })
 }
 

@@ -76,6 +76,9 @@ pub enum Message {
         iterations: u64,
         timer_overhead_s: f64,
         peak_rss_bytes: Option<u64>,
+        /// Median device (GPU) time per iteration, where the subject measures it.
+        #[serde(default)]
+        device_median_s: Option<f64>,
     },
     Error {
         stage: String,

@@ -1,4 +1,5 @@
-//! `candle`: the engine graph lowered op by op onto Hugging Face candle-core tensors (CPU).
+//! `candle`: the engine graph lowered op by op onto Hugging Face candle-core tensors (on the
+//! CPU; `candle:metal` and `candle:cuda` on a GPU where candle is built for it).
 //!
 //! `load` walks the graph once: constants become candle tensors, and every node whose inputs
 //! are all constants is evaluated there and then (so a Linear layer's `transpose(W)` becomes a
@@ -41,29 +42,85 @@ use crate::{Availability, Session, Subject};
 /// The candle-core release this crate is built against (checked against Cargo.lock by a test).
 pub const CANDLE_VERSION: &str = "0.11.1";
 
-pub struct Candle;
+/// Where candle runs: `candle` (the CPU), `candle:metal` or `candle:cuda` (the first GPU;
+/// these need this crate's `metal` or `cuda` feature, and the hardware).
+pub struct Candle {
+    pub device: CandleDevice,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum CandleDevice {
+    Cpu,
+    Metal,
+    Cuda,
+}
+
+impl Candle {
+    fn open(&self) -> candle::Result<Device> {
+        match self.device {
+            CandleDevice::Cpu => Ok(Device::Cpu),
+            CandleDevice::Metal => Device::new_metal(0),
+            CandleDevice::Cuda => Device::new_cuda(0),
+        }
+    }
+}
 
 impl Subject for Candle {
     fn name(&self) -> &str {
-        "candle"
+        match self.device {
+            CandleDevice::Cpu => "candle",
+            CandleDevice::Metal => "candle:metal",
+            CandleDevice::Cuda => "candle:cuda",
+        }
     }
     fn description(&self) -> &str {
-        "Hugging Face candle-core tensors on the CPU, the graph lowered op by op"
+        match self.device {
+            CandleDevice::Cpu => {
+                "Hugging Face candle-core tensors on the CPU, the graph lowered op by op"
+            }
+            CandleDevice::Metal => {
+                "candle-core on the Metal GPU (device 0), the graph lowered op by op"
+            }
+            CandleDevice::Cuda => {
+                "candle-core on the CUDA GPU (device 0), the graph lowered op by op"
+            }
+        }
     }
     fn threading(&self) -> &str {
-        "`RAYON_NUM_THREADS` = `CANDLE_NUM_THREADS` = N, set before candle's first use in the worker"
+        match self.device {
+            CandleDevice::Cpu => {
+                "`RAYON_NUM_THREADS` = `CANDLE_NUM_THREADS` = N, set before candle's first use in the worker"
+            }
+            _ => "the GPU; N is not used (one case per scenario)",
+        }
+    }
+    fn uses_threads(&self) -> bool {
+        self.device == CandleDevice::Cpu
     }
     fn version(&self) -> String {
         format!("candle-core {CANDLE_VERSION}")
     }
     fn availability(&self) -> Availability {
-        // Pure Rust, always built in: the CPU device is always there.
-        Availability::Available
+        // The CPU device is always there (pure Rust, always built in); a GPU device needs
+        // its feature compiled in and the hardware.
+        match self.open() {
+            Ok(_) => Availability::Available,
+            Err(e) => Availability::Unavailable {
+                reason: format!("candle cannot open its device: {e}"),
+                fix: match self.device {
+                    CandleDevice::Metal => "on a Mac: cargo run -p harness --features subjects/metal -- ...",
+                    _ => "on a machine with an NVIDIA GPU and the CUDA toolkit: cargo run -p harness --features subjects/cuda -- ...",
+                }
+                .into(),
+            },
+        }
     }
     fn load(&self, graph: &Graph, threads: usize) -> Result<Box<dyn Session>> {
-        set_threads(crate::resolve_threads(threads))?;
+        if self.device == CandleDevice::Cpu {
+            set_threads(crate::resolve_threads(threads))?;
+        }
         graph.validate()?;
-        Ok(Box::new(CandleSession::lower(graph, Device::Cpu)?))
+        Ok(Box::new(CandleSession::lower(graph, self.open()?)?))
     }
 }
 
@@ -519,6 +576,12 @@ mod tests {
             .and_then(|v| v.strip_suffix('"'))
             .expect("candle-core in Cargo.lock");
         assert_eq!(locked, CANDLE_VERSION, "update CANDLE_VERSION in candle.rs");
-        assert_eq!(Candle.version(), format!("candle-core {locked}"));
+        assert_eq!(
+            Candle {
+                device: CandleDevice::Cpu
+            }
+            .version(),
+            format!("candle-core {locked}")
+        );
     }
 }

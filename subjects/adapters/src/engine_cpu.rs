@@ -37,4 +37,7 @@ impl Session for Executable {
     fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         Ok(Executable::run(self, inputs)?)
     }
+    fn device_time(&self) -> Option<std::time::Duration> {
+        Executable::device_time(self)
+    }
 }

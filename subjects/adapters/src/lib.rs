@@ -48,6 +48,10 @@ pub trait Subject: Send + Sync {
 /// (synchronised) when `run` returns.
 pub trait Session {
     fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>>;
+    /// Device (GPU) time of the last run, where the runtime measures it; `None` elsewhere.
+    fn device_time(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Every subject this build knows, in the order `harness list` shows them.
@@ -57,8 +61,18 @@ pub fn registry() -> Vec<Box<dyn Subject>> {
         Box::new(engine_gpu::EngineGpu),
         Box::new(reference::Reference),
         Box::new(onnxruntime::OnnxRuntime),
-        Box::new(candle::Candle),
-        Box::new(torch::Torch),
+        Box::new(candle::Candle {
+            device: candle::CandleDevice::Cpu,
+        }),
+        Box::new(torch::Torch { device: "cpu" }),
+        Box::new(torch::Torch { device: "cuda" }),
+        Box::new(torch::Torch { device: "mps" }),
+        Box::new(candle::Candle {
+            device: candle::CandleDevice::Cuda,
+        }),
+        Box::new(candle::Candle {
+            device: candle::CandleDevice::Metal,
+        }),
     ]
 }
 

@@ -18,7 +18,11 @@ use engine::Graph;
 
 use crate::{Availability, Session, Subject};
 
-pub struct Torch;
+/// Where libtorch runs: `cpu` (the subject `torch`), `cuda` (`torch:cuda`, GPU 0) or `mps`
+/// (`torch:mps`, Apple GPUs); the GPU ones need a libtorch built for them.
+pub struct Torch {
+    pub device: &'static str,
+}
 
 /// The pinned `tch` release (its `Cargo.toml` entry is `=0.24.0`), made for libtorch 2.11.0.
 #[cfg(feature = "torch")]
@@ -26,13 +30,29 @@ const TCH_VERSION: &str = "0.24.0";
 
 impl Subject for Torch {
     fn name(&self) -> &str {
-        "torch"
+        match self.device {
+            "cuda" => "torch:cuda",
+            "mps" => "torch:mps",
+            _ => "torch",
+        }
     }
     fn description(&self) -> &str {
-        "PyTorch (libtorch via tch), eager, the graph lowered op by op under no_grad"
+        match self.device {
+            "cuda" => "PyTorch (libtorch via tch) on CUDA GPU 0, eager, op by op under no_grad",
+            "mps" => {
+                "PyTorch (libtorch via tch) on the Apple GPU (MPS), eager, op by op under no_grad"
+            }
+            _ => "PyTorch (libtorch via tch), eager, the graph lowered op by op under no_grad",
+        }
     }
     fn threading(&self) -> &str {
-        "`torch.set_num_threads(N)`, 1 inter-op thread"
+        match self.device {
+            "cpu" => "`torch.set_num_threads(N)`, 1 inter-op thread",
+            _ => "the GPU; N is not used (one case per scenario)",
+        }
+    }
+    fn uses_threads(&self) -> bool {
+        self.device == "cpu"
     }
     fn version(&self) -> String {
         #[cfg(feature = "torch")]
@@ -60,6 +80,28 @@ impl Subject for Torch {
     }
     fn availability(&self) -> Availability {
         if cfg!(feature = "torch") {
+            #[cfg(feature = "torch")]
+            {
+                let present = match self.device {
+                    "cuda" => tch::Cuda::is_available(),
+                    "mps" => tch::utils::has_mps(),
+                    _ => true,
+                };
+                if !present {
+                    return Availability::Unavailable {
+                        reason: format!("libtorch finds no `{}` device", self.device),
+                        fix: match self.device {
+                            "cuda" => {
+                                "an NVIDIA GPU and a CUDA build of libtorch 2.11.0 (LIBTORCH)"
+                            }
+                            _ => {
+                                "a Mac with Apple silicon and libtorch 2.11.0 for macOS (LIBTORCH)"
+                            }
+                        }
+                        .into(),
+                    };
+                }
+            }
             Availability::Available
         } else {
             Availability::Unavailable {
@@ -72,7 +114,12 @@ impl Subject for Torch {
     fn load(&self, graph: &Graph, threads: usize) -> Result<Box<dyn Session>> {
         #[cfg(feature = "torch")]
         {
-            Ok(Box::new(lower::TorchSession::load(graph, threads)?))
+            let device = match self.device {
+                "cuda" => tch::Device::Cuda(0),
+                "mps" => tch::Device::Mps,
+                _ => tch::Device::Cpu,
+            };
+            Ok(Box::new(lower::TorchSession::load(graph, threads, device)?))
         }
         #[cfg(not(feature = "torch"))]
         {
@@ -98,12 +145,14 @@ mod lower {
         lowering: Lowering,
         /// libtorch copies of the constants the steps read, made once at load.
         consts: Vec<Option<TTensor>>,
+        /// Where constants live and inputs are copied to (outputs come back to the host).
+        device: Device,
     }
 
     static INTEROP: Once = Once::new();
 
     impl TorchSession {
-        pub fn load(graph: &Graph, threads: usize) -> Result<Self> {
+        pub fn load(graph: &Graph, threads: usize, device: Device) -> Result<Self> {
             // libtorch allows setting the inter-op pool only once per process, before any
             // parallel work; each benchmark worker is a fresh process.
             INTEROP.call_once(|| tch::set_num_interop_threads(1));
@@ -122,11 +171,16 @@ mod lower {
                 if let (Op::Constant(t), None) = (&lowering.graph.node(*v).op, &consts[v.0]) {
                     consts[v.0] = Some(
                         to_torch_owned(t)
+                            .and_then(|c| c.f_to_device(device))
                             .with_context(|| format!("constant node {} {:?}", v.0, t.dims()))?,
                     );
                 }
             }
-            Ok(TorchSession { lowering, consts })
+            Ok(TorchSession {
+                lowering,
+                consts,
+                device,
+            })
         }
 
         /// Computes node `i` from the values its form reads.
@@ -205,7 +259,7 @@ mod lower {
                     Op::Concat { axis } => TTensor::f_cat(args, *axis as i64)?,
                     Op::Arange { len, dtype } => {
                         let len = bind(&Shape(vec![len.clone()]), bindings)?[0];
-                        TTensor::f_arange(len, (kind(*dtype), Device::Cpu))?
+                        TTensor::f_arange(len, (kind(*dtype), self.device))?
                     }
                     Op::Conv2d {
                         stride,
@@ -387,6 +441,7 @@ mod lower {
 
     /// A libtorch result copied into a host tensor.
     fn to_host(t: &TTensor) -> Result<Tensor> {
+        let t = &t.f_to_device(Device::Cpu)?;
         let dims: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
         let n = t.numel();
         Ok(match t.kind() {
@@ -420,7 +475,12 @@ mod lower {
                 // SAFETY: `values`, and with it every view of an input, is dropped by
                 // `Lowering::run` before this function returns, while `inputs` is borrowed;
                 // no op writes in place.
-                values[v.0] = Some(unsafe { borrow_as_torch(t) }?);
+                let host = unsafe { borrow_as_torch(t) }?;
+                values[v.0] = Some(match self.device {
+                    Device::Cpu => host,
+                    // The upload is part of the timed run, as for engine-gpu.
+                    d => host.f_to_device(d)?,
+                });
             }
             self.lowering.run(
                 values,

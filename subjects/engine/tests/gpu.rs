@@ -97,3 +97,42 @@ fn the_report_names_the_adapter() {
     assert!(text.contains(&format!("gpu: {}", r.adapter.name)), "{text}");
     assert!(engine::gpu::adapters().contains(&r.adapter));
 }
+
+#[test]
+fn device_time_comes_from_timestamps_and_never_exceeds_the_host_time() {
+    let mut r = rng(5);
+    let mut g = Graph::new("matmul");
+    let x = g.input("x", DType::F32, dims![128, 128]).unwrap();
+    let w = g.constant(random(&mut r, &[128, 128], (-1.0, 1.0)));
+    let y = g.matmul(x, w).unwrap();
+    g.output(y);
+    let input = [random(&mut r, &[128, 128], (-1.0, 1.0))];
+    let mut cpu = compile(&g, &CompileOptions::cpu(1)).unwrap();
+    cpu.run(&input).unwrap();
+    assert_eq!(cpu.device_time(), None, "the CPU has no device clock");
+    if !has_gpu() {
+        return;
+    }
+    let mut exe = compile(&g, &CompileOptions::gpu()).unwrap();
+    assert_eq!(exe.device_time(), None, "nothing ran yet");
+    let start = std::time::Instant::now();
+    exe.run(&input).unwrap();
+    let host = start.elapsed();
+    match exe.device_time() {
+        Some(t) => assert!(!t.is_zero() && t <= host, "{t:?} vs host {host:?}"),
+        // Adapters without timestamp queries say so instead of reporting zero.
+        None => eprintln!("no timestamps on this adapter"),
+    }
+    // lavapipe writes timestamps: there the value must be present.
+    if exe
+        .report()
+        .target
+        .gpu()
+        .unwrap()
+        .adapter
+        .name
+        .contains("llvmpipe")
+    {
+        assert!(exe.device_time().is_some());
+    }
+}

@@ -46,6 +46,11 @@ pub(crate) trait Compiled: Send {
     fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>>;
     /// Runs and also returns the wall time of every node of `graph()`.
     fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)>;
+    /// Device time of the last run's work, where the backend can measure it (GPU
+    /// timestamps); `None` elsewhere.
+    fn device_time(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// A compiled graph: run it on host tensors, as often as needed.
@@ -71,6 +76,12 @@ impl Executable {
     /// (zero for nodes that run no kernel), to see where a run's time goes.
     pub fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
         self.0.run_profiled(inputs)
+    }
+
+    /// GPU time of the last run's compute work from timestamp queries, where the adapter
+    /// writes plausible ones (never a zero); `None` on the CPU and where unsupported.
+    pub fn device_time(&self) -> Option<Duration> {
+        self.0.device_time()
     }
 }
 

@@ -68,6 +68,8 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
     pub limits: wgpu::Limits,
+    /// Nanoseconds per timestamp tick, where the device writes timestamps in compute passes.
+    pub timestamp_period: Option<f32>,
     /// The first error the device reported outside an error scope (a run's submission).
     errors: Arc<Mutex<Option<String>>>,
 }
@@ -151,9 +153,15 @@ async fn request(choice: &str) -> Result<Gpu> {
     // The defaults cap a storage binding at 128 MiB; DistilBERT's embedding alone is 94 MB
     // and larger models exceed it, so ask for everything the adapter has.
     let limits = adapter.limits();
+    let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("graphbench"),
+            required_features: if timestamps {
+                wgpu::Features::TIMESTAMP_QUERY
+            } else {
+                wgpu::Features::empty()
+            },
             required_limits: limits.clone(),
             ..Default::default()
         })
@@ -166,11 +174,13 @@ async fn request(choice: &str) -> Result<Gpu> {
             first.get_or_insert_with(|| e.to_string());
         }
     }));
+    let timestamp_period = timestamps.then(|| queue.get_timestamp_period());
     Ok(Gpu {
         device,
         queue,
         adapter: summary,
         limits,
+        timestamp_period,
         errors,
     })
 }

@@ -29,6 +29,11 @@ pub struct GpuExecutable {
     pipelines: HashMap<String, wgpu::ComputePipeline>,
     prepared: HashMap<Vec<usize>, Prepared>,
     checked: bool,
+    /// GPU time of the last run's compute pass, from timestamps (None where unsupported or
+    /// implausible).
+    device_time: Option<Duration>,
+    /// Two timestamps around the pass and the buffer they resolve into.
+    timestamps: Option<(wgpu::QuerySet, wgpu::Buffer)>,
     /// Offsets and bindings must be multiples of this (the adapter's storage alignment).
     align: usize,
 }
@@ -93,7 +98,23 @@ impl GpuExecutable {
             bounds_checks: checked,
             pipelines: 0,
         });
+        let timestamps = gpu.timestamp_period.map(|_| {
+            let set = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: None,
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            });
+            let resolve = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size: 16,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            (set, resolve)
+        });
         let mut exe = GpuExecutable {
+            device_time: None,
+            timestamps,
             gpu,
             graph,
             report,
@@ -188,8 +209,9 @@ impl GpuExecutable {
             at,
             storage | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
         );
+        // The outputs, then the pass's two timestamps.
         let staging = buffer(
-            output_bytes,
+            output_bytes.next_multiple_of(8) + 16,
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
 
@@ -292,9 +314,19 @@ impl GpuExecutable {
                 queue.write_buffer(&p.io, at as u64, b);
             }
         }
+        let start = Instant::now();
         let mut encoder = device.create_command_encoder(&Default::default());
+        // Timestamps around the one pass (not when profiling, which splits it).
+        let timed = self.timestamps.as_ref().filter(|_| times.is_none());
         {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: timed.map(|(set, _)| wgpu::ComputePassTimestampWrites {
+                    query_set: set,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                }),
+            });
             for (v, dispatches) in &p.steps {
                 for (source, group, [x, y, z]) in dispatches {
                     pass.set_pipeline(&self.pipelines[source]);
@@ -325,19 +357,32 @@ impl GpuExecutable {
                 p.output_bytes as u64,
             );
         }
-        queue.submit([encoder.finish()]);
-        let slice = p.staging.slice(..);
-        if p.output_bytes > 0 {
-            slice.map_async(wgpu::MapMode::Read, |_| {});
+        let stamps_at = p.output_bytes.next_multiple_of(8) as u64;
+        if let Some((set, resolve)) = timed {
+            encoder.resolve_query_set(set, 0..2, resolve, 0);
+            encoder.copy_buffer_to_buffer(resolve, 0, &p.staging, stamps_at, 16);
         }
+        queue.submit([encoder.finish()]);
+        p.staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
         wait(device)?;
+        let host = start.elapsed();
         if let Some(e) = self.gpu.take_error() {
             return Err(Error::Gpu(format!("running `{}`: {e}", self.graph.name())));
         }
         let outputs = self.read_outputs(p, inputs);
-        if p.output_bytes > 0 {
-            p.staging.unmap();
+        let mut device_time = None;
+        if let (Some(_), Some(period)) = (timed, self.gpu.timestamp_period) {
+            if let Ok(bytes) = p
+                .staging
+                .slice(stamps_at..stamps_at + 16)
+                .get_mapped_range()
+            {
+                let t: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
+                device_time = plausible(t[0], t[1], period, host);
+            }
         }
+        p.staging.unmap();
+        self.device_time = device_time;
         outputs
     }
 
@@ -346,7 +391,7 @@ impl GpuExecutable {
             0 => None,
             _ => Some(
                 p.staging
-                    .slice(..)
+                    .slice(..p.output_bytes as u64)
                     .get_mapped_range()
                     .map_err(|e| Error::Gpu(format!("reading the outputs back: {e}")))?,
             ),
@@ -414,6 +459,14 @@ fn pipeline(
     pipeline
 }
 
+/// The pass's GPU time from its two timestamps, if believable: later than it started, and
+/// within the host's wall time of the whole run (some drivers write zeros).
+fn plausible(begin: u64, end: u64, period_ns: f32, host: Duration) -> Option<Duration> {
+    let ticks = end.checked_sub(begin).filter(|&t| t > 0 && begin > 0)?;
+    let t = Duration::from_secs_f64(ticks as f64 * f64::from(period_ns) * 1e-9);
+    (t <= host).then_some(t)
+}
+
 fn wait(device: &wgpu::Device) -> Result<()> {
     device
         .poll(wgpu::PollType::wait_indefinitely())
@@ -465,5 +518,9 @@ impl Compiled for GpuExecutable {
         let mut times = vec![Duration::ZERO; self.graph.nodes().len()];
         let out = self.run_timed(inputs, Some(&mut times))?;
         Ok((out, times))
+    }
+
+    fn device_time(&self) -> Option<Duration> {
+        self.device_time
     }
 }
