@@ -80,7 +80,12 @@ impl GpuExecutable {
         for (i, node) in graph.nodes().iter().enumerate() {
             if let Op::Constant(t) = &node.op {
                 let bytes = bytes_of(t.data());
-                check_size(&gpu, &format!("constant {i} {:?}", t.dims()), bytes.len())?;
+                check_size(
+                    &gpu,
+                    &format!("constant {i} {:?}", t.dims()),
+                    bytes.len(),
+                    Limit::Binding,
+                )?;
                 let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
                     label: None,
                     size: padded_size(bytes.len()),
@@ -183,18 +188,23 @@ impl GpuExecutable {
         let output_at = place(g.outputs());
         let outputs_from = output_at.first().copied().unwrap_or(0);
         let output_bytes = at - outputs_from;
-        check_size(&self.gpu, "the inputs and outputs", at)?;
+        check_size(&self.gpu, "the inputs and outputs", at, Limit::Buffer)?;
         for (i, node) in g.nodes().iter().enumerate() {
-            if self.homes[i].computes() {
+            if self.homes[i].computes() || matches!(self.homes[i], Home::Input(_)) {
                 let what = format!(
                     "the output of node {i} ({}, dims {:?})",
                     node.op.name(),
                     plan.dims[i]
                 );
-                check_size(&self.gpu, &what, bytes(i))?;
+                check_size(&self.gpu, &what, bytes(i), Limit::Binding)?;
             }
         }
-        check_size(&self.gpu, "the intermediates' arena", plan.arena_bytes)?;
+        check_size(
+            &self.gpu,
+            "the intermediates' arena",
+            plan.arena_bytes,
+            Limit::Buffer,
+        )?;
         let storage = wgpu::BufferUsages::STORAGE;
         let buffer = |size: usize, usage| {
             device.create_buffer(&wgpu::BufferDescriptor {
@@ -486,15 +496,28 @@ fn padded_size(bytes: usize) -> u64 {
     bytes.next_multiple_of(4).max(4) as u64
 }
 
-/// A clear error for a buffer the adapter cannot hold or bind.
-fn check_size(gpu: &Gpu, what: &str, bytes: usize) -> Result<()> {
-    let limit = gpu
-        .limits
-        .max_storage_buffer_binding_size
-        .min(gpu.limits.max_buffer_size);
-    if bytes as u64 > limit {
+/// Which of the adapter's limits a size must respect: one binding (a value a shader
+/// reads or writes), or one buffer (the arena and the inputs-and-outputs buffer, bound in
+/// ranges).
+enum Limit {
+    Binding,
+    Buffer,
+}
+
+/// A clear error for a value or buffer the adapter cannot bind or hold.
+fn check_size(gpu: &Gpu, what: &str, bytes: usize, limit: Limit) -> Result<()> {
+    let (max, how) = match limit {
+        Limit::Binding => (
+            gpu.limits
+                .max_storage_buffer_binding_size
+                .min(gpu.limits.max_buffer_size),
+            "binds in one buffer",
+        ),
+        Limit::Buffer => (gpu.limits.max_buffer_size, "allocates in one buffer"),
+    };
+    if bytes as u64 > max {
         return Err(Error::Gpu(format!(
-            "{what} take {bytes} bytes, more than this adapter binds in one buffer ({limit} bytes, {})",
+            "{what} take {bytes} bytes, more than this adapter {how} ({max} bytes, {})",
             gpu.adapter.name
         )));
     }

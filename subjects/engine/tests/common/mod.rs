@@ -74,8 +74,13 @@ pub fn configurations() -> Vec<CompileOptions> {
 pub fn check(g: &Graph, inputs: &[Tensor]) -> Result<(), TestCaseError> {
     let want = reference::run(g, inputs).unwrap();
     for options in configurations() {
-        let mut exe = compile(g, &options).unwrap();
-        let got = exe.run(inputs).unwrap();
+        let compiled = compile(g, &options).and_then(|mut exe| exe.run(inputs).map(|o| (exe, o)));
+        let (mut exe, got) = match compiled {
+            // A shape beyond the adapter's limits is its documented error (tests/gpu.rs),
+            // not a wrong result: random shapes here reach 1 GB, lavapipe binds 128 MiB.
+            Err(engine::Error::Gpu(e)) if e.contains("more than this adapter") => continue,
+            other => other.unwrap(),
+        };
         let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
         prop_assert!(
             p.ok(),

@@ -180,16 +180,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<
     let len = p[1];
     let base = row * len;
     let t = lid.x;
-    // Shifted by the first element, so a large common offset does not cost precision.
+    // Deviations are taken from the first element, then from the mean of those: `x - shift`
+    // is exact for values near each other, so a large common offset costs no precision.
     let shift = load(base, 0u);
     var s = 0.0;
     for (var j = t; j < len; j += 256u) { s += load(base, j) - shift; }
-    let mean = shift + row_sum(t, s) / f32(len);
+    let mo = row_sum(t, s) / f32(len);
     var q = 0.0;
-    for (var j = t; j < len; j += 256u) { let d = load(base, j) - mean; q += d * d; }
+    for (var j = t; j < len; j += 256u) { let d = (load(base, j) - shift) - mo; q += d * d; }
     let inv = inverseSqrt(row_sum(t, q) / f32(len) + bitcast<f32>(p[2]));
     for (var j = t; j < len; j += 256u) {
-        y[base + j] = (load(base, j) - mean) * inv * gamma[j] + beta[j];
+        y[base + j] = ((load(base, j) - shift) - mo) * inv * gamma[j] + beta[j];
     }
 }
 "#;
