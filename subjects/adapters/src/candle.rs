@@ -97,6 +97,9 @@ impl Subject for Candle {
     fn uses_threads(&self) -> bool {
         self.device == CandleDevice::Cpu
     }
+    fn needs_gpu_hardware(&self) -> bool {
+        self.device != CandleDevice::Cpu
+    }
     fn version(&self) -> String {
         format!("candle-core {CANDLE_VERSION}")
     }

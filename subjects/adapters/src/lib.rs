@@ -37,6 +37,11 @@ pub trait Subject: Send + Sync {
     fn uses_threads(&self) -> bool {
         true
     }
+    /// Whether it needs GPU hardware no software driver stands in for (CUDA, Metal, MPS):
+    /// then being unavailable is expected on machines without one, CI's included.
+    fn needs_gpu_hardware(&self) -> bool {
+        false
+    }
     /// The runtime and its version, as recorded in results (`engine 0.1.0 (avx512f)`).
     fn version(&self) -> String;
     fn availability(&self) -> Availability;

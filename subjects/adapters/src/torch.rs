@@ -54,6 +54,9 @@ impl Subject for Torch {
     fn uses_threads(&self) -> bool {
         self.device == "cpu"
     }
+    fn needs_gpu_hardware(&self) -> bool {
+        self.device != "cpu"
+    }
     fn version(&self) -> String {
         #[cfg(feature = "torch")]
         {

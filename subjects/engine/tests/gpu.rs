@@ -136,3 +136,15 @@ fn device_time_comes_from_timestamps_and_never_exceeds_the_host_time() {
         assert!(exe.device_time().is_some());
     }
 }
+
+/// A reduction over more elements than one GPU invocation may loop over (lavapipe stopped a
+/// single thread's loop at 65 535 iterations: a sum of 66 049 ones gave 65 535).
+#[test]
+fn reductions_over_more_than_65535_elements() {
+    let mut g = Graph::new("sum_all");
+    let x = g.input("x", DType::F32, dims![300, 300]).unwrap();
+    let y = g.reduce_sum(x, &[0, 1], false).unwrap();
+    g.output(y);
+    let ones = engine::Tensor::from_f32(&[300, 300], vec![1.0; 90_000]).unwrap();
+    common::check(&g, &[ones]).unwrap();
+}

@@ -32,6 +32,8 @@ pub struct GpuExecutable {
     /// GPU time of the last run's compute pass, from timestamps (None where unsupported or
     /// implausible).
     device_time: Option<Duration>,
+    /// The run's status word (0, or 1 + the node whose kernel met bad data).
+    status: wgpu::Buffer,
     /// Two timestamps around the pass and the buffer they resolve into.
     timestamps: Option<(wgpu::QuerySet, wgpu::Buffer)>,
     /// Offsets and bindings must be multiples of this (the adapter's storage alignment).
@@ -117,7 +119,16 @@ impl GpuExecutable {
             });
             (set, resolve)
         });
+        let status = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: 4,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         let mut exe = GpuExecutable {
+            status,
             device_time: None,
             timestamps,
             gpu,
@@ -219,9 +230,9 @@ impl GpuExecutable {
             at,
             storage | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
         );
-        // The outputs, then the pass's two timestamps.
+        // The outputs, then the pass's two timestamps, then the status word.
         let staging = buffer(
-            output_bytes.next_multiple_of(8) + 16,
+            output_bytes.next_multiple_of(8) + 24,
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
 
@@ -284,6 +295,12 @@ impl GpuExecutable {
                         }),
                     });
                 }
+                if job.status {
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: job.values.len() as u32 + 1,
+                        resource: self.status.as_entire_binding(),
+                    });
+                }
                 let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: None,
                     layout: &layout,
@@ -326,6 +343,7 @@ impl GpuExecutable {
         }
         let start = Instant::now();
         let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.clear_buffer(&self.status, 0, None);
         // Timestamps around the one pass (not when profiling, which splits it).
         let timed = self.timestamps.as_ref().filter(|_| times.is_none());
         {
@@ -372,12 +390,36 @@ impl GpuExecutable {
             encoder.resolve_query_set(set, 0..2, resolve, 0);
             encoder.copy_buffer_to_buffer(resolve, 0, &p.staging, stamps_at, 16);
         }
+        encoder.copy_buffer_to_buffer(&self.status, 0, &p.staging, stamps_at + 16, 4);
         queue.submit([encoder.finish()]);
         p.staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
         wait(device)?;
         let host = start.elapsed();
         if let Some(e) = self.gpu.take_error() {
             return Err(Error::Gpu(format!("running `{}`: {e}", self.graph.name())));
+        }
+        let status = match p
+            .staging
+            .slice(stamps_at + 16..stamps_at + 20)
+            .get_mapped_range()
+        {
+            Ok(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            Err(e) => {
+                p.staging.unmap();
+                return Err(Error::Gpu(format!("reading the run's status: {e}")));
+            }
+        };
+        if status > 0 {
+            p.staging.unmap();
+            let node = (status - 1) as usize;
+            let table = self.graph.node(Value(node)).inputs[0];
+            return Err(Error::BadArgument {
+                op: format!("gather (node {node})"),
+                why: format!(
+                    "an index is outside the table's {} rows",
+                    p.plan.dims[table.0][0]
+                ),
+            });
         }
         let outputs = self.read_outputs(p, inputs);
         let mut device_time = None;

@@ -63,6 +63,7 @@ pub(super) fn job(n: &Node, scale: f32, masked: bool) -> Result<Job> {
             .chain(n.inputs().iter().copied())
             .collect(),
         groups: grid(rows),
+        status: false,
     })
 }
 

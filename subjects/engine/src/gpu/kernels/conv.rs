@@ -37,6 +37,7 @@ pub(super) fn conv2d(n: &Node, stride: [usize; 2], padding: [usize; 2], bias: bo
             .chain(n.inputs().iter().copied())
             .collect(),
         groups: grid(n.elements().div_ceil(WG)),
+        status: false,
     }
 }
 
@@ -62,6 +63,7 @@ pub(super) fn max_pool2d(n: &Node, kernel: [usize; 2], stride: [usize; 2]) -> Jo
         params,
         values: vec![n.v, n.input(0)],
         groups: grid(n.elements().div_ceil(WG)),
+        status: false,
     }
 }
 

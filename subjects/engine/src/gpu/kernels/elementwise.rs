@@ -113,6 +113,7 @@ fn generate(n: &Node, p: &ElementwiseProgram) -> Job {
             .chain(n.inputs().iter().copied())
             .collect(),
         groups: grid(n.elements().div_ceil(WG)),
+        status: false,
     }
 }
 

@@ -72,6 +72,7 @@ pub(super) fn job(n: &Node, epilogue: Option<&ElementwiseProgram>) -> Result<Job
             .chain(n.inputs().iter().copied())
             .collect(),
         groups,
+        status: false,
     })
 }
 

@@ -33,6 +33,9 @@ pub struct Job {
     pub params: Vec<u32>,
     pub values: Vec<Value>,
     pub groups: [u32; 3],
+    /// Whether the run's status word is bound after the values: a kernel that meets bad
+    /// data (an index outside a table) records its node there, and the run fails naming it.
+    pub status: bool,
 }
 
 /// Which operands of `node` the kernels read through strides (so views may feed them).

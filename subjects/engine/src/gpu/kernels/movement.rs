@@ -33,6 +33,7 @@ fn copy(
         params,
         values: vec![n.v, src],
         groups: grid(count.div_ceil(WG)),
+        status: false,
     }
 }
 
@@ -137,6 +138,7 @@ pub(super) fn cast(n: &Node) -> Job {
         params: vec![count as u32],
         values: vec![n.v, src],
         groups: grid(count.div_ceil(WG)),
+        status: false,
     }
 }
 
@@ -151,26 +153,39 @@ pub(super) fn arange(n: &Node) -> Job {
         params: vec![count as u32],
         values: vec![n.v],
         groups: grid(count.div_ceil(WG)),
+        status: false,
     }
 }
 
-/// Rows of a dense `table [V, D..]` picked by dense i64 `indices`; an index outside
-/// `0..V` is clamped (a shader cannot fail; the harness checks every output).
+/// Rows of a dense `table [V, D..]` picked by dense i64 `indices`; an index outside `0..V`
+/// records this node in the status word (the run then fails naming it) and writes nothing.
 pub(super) fn gather(n: &Node) -> Job {
     let (table, indices) = (n.input(0), n.input(1));
     let td = n.dims(table);
     let row: usize = td[1..].iter().product();
     let count = n.elements();
-    let body = "let r = i / p[1];\n    let j = i % p[1];\n    let t = u32(clamp(bitcast<i32>(idx[2u * r]), 0, i32(p[3]) - 1));\n    for (var w = 0u; w < p[2]; w++) {\n        dst[i * p[2] + w] = src[(t * p[1] + j) * p[2] + w];\n    }";
+    let body = "let r = i / p[1];\n    let j = i % p[1];\n    let lo = bitcast<i32>(idx[2u * r]);\n    if (lo < 0 || lo >= i32(p[3]) || idx[2u * r + 1u] != 0u) {\n        atomicMax(&status[0], p[4]);\n        return;\n    }\n    let t = u32(lo);\n    for (var w = 0u; w < p[2]; w++) {\n        dst[i * p[2] + w] = src[(t * p[1] + j) * p[2] + w];\n    }";
     Job {
         source: format!(
             "{}{}",
-            header(&[("dst", "u32"), ("src", "u32"), ("idx", "u32")]),
+            header(&[
+                ("dst", "u32"),
+                ("src", "u32"),
+                ("idx", "u32"),
+                ("status", "atomic<u32>")
+            ]),
             one_per_element(body)
         ),
-        params: vec![count as u32, row as u32, n.words(table), td[0] as u32],
+        params: vec![
+            count as u32,
+            row as u32,
+            n.words(table),
+            td[0] as u32,
+            n.v.0 as u32 + 1,
+        ],
         values: vec![n.v, table, indices],
         groups: grid(count.div_ceil(WG)),
+        status: true,
     }
 }
 

@@ -19,6 +19,7 @@ pub(super) fn softmax(n: &Node, axis: usize) -> Job {
         params: vec![rows as u32, len as u32, inner as u32],
         values: vec![n.v, n.input(0)],
         groups: grid(rows),
+        status: false,
     }
 }
 
@@ -60,6 +61,7 @@ pub(super) fn layer_norm(n: &Node, eps: f32) -> Job {
             .chain(n.inputs().iter().copied())
             .collect(),
         groups: grid(rows),
+        status: false,
     }
 }
 
@@ -86,27 +88,36 @@ pub(super) fn reduce(n: &Node, op: ReduceOp, axes: &[usize]) -> Job {
         st.extend(strides.iter().map(|&x| x as u32));
         params.extend(st);
     }
-    // One thread adds a whole reduced box: in blocks of 16, so rounding grows with
-    // n/16 + 16 additions instead of n (a blocked sum; no compensation a fast-math
-    // compiler could remove).
-    let (init, step, finish) = match op {
-        ReduceOp::Sum => ("0.0", "block += v;", "acc"),
-        ReduceOp::Mean => ("0.0", "block += v;", "acc / f32(p[1])"),
-        ReduceOp::Max => ("bitcast<f32>(0xff800000u)", "block = max(block, v);", "acc"),
+    // One workgroup per output: each thread adds every 256th element of the reduced box
+    // (Kahan-compensated), then the workgroup combines the 256 partials as a tree, so
+    // rounding grows with log(n), not n, and no thread loops over a whole large box.
+    let (init, step, combine) = match op {
+        ReduceOp::Sum | ReduceOp::Mean => (
+            "0.0",
+            "let yk = v - comp;\n        let t = acc + yk;\n        comp = (t - acc) - yk;\n        acc = t;",
+            "row_sum(lid.x, acc)",
+        ),
+        ReduceOp::Max => (
+            "bitcast<f32>(0xff800000u)",
+            "acc = max(acc, v);",
+            "row_max(lid.x, acc)",
+        ),
     };
-    let combine = match op {
-        ReduceOp::Max => "acc = max(acc, block);",
-        _ => "acc += block;",
+    let finish = if op == ReduceOp::Mean {
+        "total / f32(p[1])"
+    } else {
+        "total"
     };
     let source = format!(
-        "{}\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {{\n    let i = gid.x + gid.y * nw.x * 256u;\n    if (i >= p[0]) {{ return; }}\n    let base = offset(i, 2u);\n    var acc = {init};\n    for (var r0 = 0u; r0 < p[1]; r0 += 16u) {{\n        var block = {init};\n        for (var r = r0; r < min(r0 + 16u, p[1]); r++) {{\n            let v = x[base + offset(r, 14u)];\n            {step}\n        }}\n        {combine}\n    }}\n    y[i] = {finish};\n}}\n{OFFSET}",
+        "{}{REDUCE_ROW}\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{\n    let i = wg.x + wg.y * nw.x;\n    if (i >= p[0]) {{ return; }}\n    let base = offset(i, 2u);\n    var acc = {init};\n    var comp = 0.0;\n    for (var r = lid.x; r < p[1]; r += 256u) {{\n        let v = x[base + offset(r, 14u)];\n        {step}\n    }}\n    let total = {combine};\n    if (lid.x == 0u) {{ y[i] = {finish}; }}\n}}\n{OFFSET}",
         header(&[("y", "f32"), ("x", "f32")])
     );
     Job {
         source,
         params,
         values: vec![n.v, src],
-        groups: grid(n.elements().div_ceil(256)),
+        groups: grid(n.elements()),
+        status: false,
     }
 }
 
