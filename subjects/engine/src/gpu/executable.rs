@@ -40,6 +40,13 @@ pub struct GpuExecutable {
     align: usize,
 }
 
+/// One recorded dispatch: its pipeline (by source), bind group and grid.
+struct Dispatch {
+    source: String,
+    group: wgpu::BindGroup,
+    grid: [u32; 3],
+}
+
 /// Everything one binding of the symbolic dims runs with.
 struct Prepared {
     plan: Plan,
@@ -52,8 +59,8 @@ struct Prepared {
     /// Bytes of the output region of `io` (read back in one copy).
     output_bytes: usize,
     outputs_from: usize,
-    /// Per computing node, its dispatches: (pipeline source, bind group, grid).
-    steps: Vec<(Value, Vec<(String, wgpu::BindGroup, [u32; 3])>)>,
+    /// Per computing node, its dispatches.
+    steps: Vec<(Value, Vec<Dispatch>)>,
     _params: wgpu::Buffer,
 }
 
@@ -306,7 +313,11 @@ impl GpuExecutable {
                     layout: &layout,
                     entries: &entries,
                 });
-                dispatches.push((job.source, group, job.groups));
+                dispatches.push(Dispatch {
+                    source: job.source,
+                    group,
+                    grid: job.groups,
+                });
                 n += 1;
             }
             steps.push((v, dispatches));
@@ -356,10 +367,11 @@ impl GpuExecutable {
                 }),
             });
             for (v, dispatches) in &p.steps {
-                for (source, group, [x, y, z]) in dispatches {
-                    pass.set_pipeline(&self.pipelines[source]);
-                    pass.set_bind_group(0, group, &[]);
-                    pass.dispatch_workgroups(*x, *y, *z);
+                for d in dispatches {
+                    let [x, y, z] = d.grid;
+                    pass.set_pipeline(&self.pipelines[&d.source]);
+                    pass.set_bind_group(0, &d.group, &[]);
+                    pass.dispatch_workgroups(x, y, z);
                 }
                 if let Some(times) = times.as_deref_mut() {
                     // Profiling: finish this node alone and time it.
@@ -423,15 +435,14 @@ impl GpuExecutable {
         }
         let outputs = self.read_outputs(p, inputs);
         let mut device_time = None;
-        if let (Some(_), Some(period)) = (timed, self.gpu.timestamp_period) {
-            if let Ok(bytes) = p
+        if let (Some(_), Some(period)) = (timed, self.gpu.timestamp_period)
+            && let Ok(bytes) = p
                 .staging
                 .slice(stamps_at..stamps_at + 16)
                 .get_mapped_range()
-            {
-                let t: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
-                device_time = plausible(t[0], t[1], period, host);
-            }
+        {
+            let t: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
+            device_time = plausible(t[0], t[1], period, host);
         }
         p.staging.unmap();
         self.device_time = device_time;
