@@ -90,6 +90,11 @@ pub fn adapters() -> Vec<AdapterSummary> {
         .collect()
 }
 
+/// The adapter a target with no adapter named compiles for (opening its device, once).
+pub fn selected() -> Result<AdapterSummary> {
+    open("").map(|gpu| gpu.adapter.clone())
+}
+
 /// The device for `choice` (see [`ADAPTER_ENV`]; empty = the variable, else
 /// `high-performance`), opened once per process.
 pub fn open(choice: &str) -> Result<Arc<Gpu>> {
@@ -133,7 +138,7 @@ async fn request(choice: &str) -> Result<Gpu> {
                     ..Default::default()
                 })
                 .await
-                .map_err(|e| Error::Gpu(format!("no GPU adapter: {e}. {}", no_adapter_fix())))?
+                .map_err(|e| Error::Gpu(format!("no GPU adapter: {e}")))?
         }
         name => {
             let all = instance.enumerate_adapters(wgpu::Backends::all()).await;

@@ -11,7 +11,7 @@ mod kernels;
 
 use std::fmt;
 
-pub use device::{ADAPTER_ENV, AdapterSummary, adapters, no_adapter_fix};
+pub use device::{ADAPTER_ENV, AdapterSummary, adapters, no_adapter_fix, selected};
 
 use crate::compiler::{Backend, CompileReport, Compiled};
 use crate::ops::Op;
