@@ -111,8 +111,8 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
             }
             None => session.run(black_box(inputs)).map(drop),
         };
-        if let Some(t) = session.device_time() {
-            device_s.borrow_mut().push(t.as_secs_f64());
+        if let (Ok(()), Some(t)) = (&ran, session.device_time()) {
+            device_s.borrow_mut().push(t);
         }
         ran
     };
@@ -128,9 +128,8 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
         device_median_s, ..
     } = &mut done
     {
-        let mut d = device_s.take();
-        d.sort_by(f64::total_cmp);
-        *device_median_s = (!d.is_empty()).then(|| d[d.len() / 2]);
+        let d = device_s.take();
+        *device_median_s = (!d.is_empty()).then(|| median(&d).as_secs_f64());
     }
     send(&done);
     Ok(())

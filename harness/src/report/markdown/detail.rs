@@ -108,14 +108,13 @@ pub(super) fn detail(c: &CaseResult) -> Detail {
     if let Some(b) = c.peak_rss_bytes {
         stats.push(row("Peak RSS", format::bytes(b)));
     }
-    let mut device: Vec<f64> = c.rounds.iter().filter_map(|r| r.device_median_s).collect();
-    if !device.is_empty() {
-        device.sort_by(f64::total_cmp);
+    let device: Vec<f64> = c.rounds.iter().filter_map(|r| r.device_median_s).collect();
+    if let Some(m) = super::tables::median(&device) {
         stats.push(row(
             "GPU time (timestamps)",
             format!(
                 "{} median per iteration over {} processes (the timed iteration adds upload, submission, wait and read-back)",
-                duration(device[device.len() / 2]),
+                duration(m),
                 device.len()
             ),
         ));

@@ -204,7 +204,7 @@ impl GpuExecutable {
         };
         let input_at = place(g.inputs());
         let output_at = place(g.outputs());
-        let outputs_from = output_at.first().copied().unwrap_or(0);
+        let outputs_from = output_at.first().copied().unwrap_or(at);
         let output_bytes = at - outputs_from;
         check_size(&self.gpu, "the inputs and outputs", at, Limit::Buffer)?;
         for (i, node) in g.nodes().iter().enumerate() {
@@ -232,9 +232,10 @@ impl GpuExecutable {
                 mapped_at_creation: false,
             })
         };
-        let arena = buffer(plan.arena_bytes, storage);
+        // 4 spare bytes: an empty value placed last is still bound as 4 bytes.
+        let arena = buffer(plan.arena_bytes + 4, storage);
         let io = buffer(
-            at,
+            at + 4,
             storage | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
         );
         // The outputs, then the pass's two timestamps, then the status word.
@@ -342,6 +343,8 @@ impl GpuExecutable {
         inputs: &[Tensor],
         mut times: Option<&mut Vec<Duration>>,
     ) -> Result<Vec<Tensor>> {
+        // A run that fails reports no device time (not the previous run's).
+        self.device_time = None;
         let bindings = self.graph.bind_inputs(inputs)?;
         let key = self.prepare(&bindings)?;
         let p = &self.prepared[&key];
@@ -405,10 +408,18 @@ impl GpuExecutable {
         encoder.copy_buffer_to_buffer(&self.status, 0, &p.staging, stamps_at + 16, 4);
         queue.submit([encoder.finish()]);
         p.staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
-        wait(device)?;
+        let waited = wait(device);
         let host = start.elapsed();
-        if let Some(e) = self.gpu.take_error() {
-            return Err(Error::Gpu(format!("running `{}`: {e}", self.graph.name())));
+        let error = self.gpu.take_error();
+        if waited.is_err() || error.is_some() {
+            // Unmapped on every path, or the next run's copy into it fails too.
+            p.staging.unmap();
+            waited?;
+            return Err(Error::Gpu(format!(
+                "running `{}`: {}",
+                self.graph.name(),
+                error.unwrap_or_default()
+            )));
         }
         let status = match p
             .staging

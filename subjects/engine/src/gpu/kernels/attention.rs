@@ -7,7 +7,7 @@
 //! `MAX_BATCH`), then per operand (q, k, v, mask) its row and column strides and batch
 //! strides.
 
-use super::{Job, MAX_BATCH, Node, grid, header, padded};
+use super::{Job, MAX_BATCH, Node, grid, header, padded, padded_strides};
 use crate::Result;
 
 /// Keys a row's scores may hold (workgroup memory: 8 KiB) and the widest head.
@@ -41,9 +41,7 @@ pub(super) fn job(n: &Node, scale: f32, masked: bool) -> Result<Job> {
         over.extend(last);
         let s = n.broadcast_strides(val, &over, over.len());
         params.extend([s[r - 2], s[r - 1]]);
-        let mut b = vec![0u32; MAX_BATCH - (r - 2)];
-        b.extend_from_slice(&s[..r - 2]);
-        params.extend(b);
+        params.extend(padded_strides(&s[..r - 2], MAX_BATCH));
     };
     operand(&mut params, n.input(0), [sq, dh]);
     operand(&mut params, n.input(1), [sk, dh]);

@@ -10,7 +10,7 @@
 //! input over the output's `[batch.., M, N]`.
 
 use super::elementwise::{helpers, instructions};
-use super::{Job, MAX_BATCH, Node, PRELUDE, header, padded};
+use super::{Job, MAX_BATCH, Node, PRELUDE, header, padded, padded_strides};
 use crate::ops::ElementwiseProgram;
 use crate::{Result, Value};
 
@@ -26,13 +26,19 @@ pub(super) fn job(n: &Node, epilogue: Option<&ElementwiseProgram>) -> Result<Job
     let k = *n.dims(n.input(0)).last().unwrap();
     let batch_dims = &out[..r - 2];
     let batches: usize = batch_dims.iter().product();
+    if batches > super::MAX_GROUPS as usize {
+        return Err(n.error(format!(
+            "{batches} batches (one workgroup row each; at most {})",
+            super::MAX_GROUPS
+        )));
+    }
     let mut params = vec![m as u32, nn as u32, k as u32, batches as u32];
     params.extend(padded(batch_dims, MAX_BATCH));
     let mut operand = |v: Value, over: &[usize]| {
         let s = n.broadcast_strides(v, over, over.len());
         let rr = over.len();
         params.extend([s[rr - 2], s[rr - 1]]);
-        params.extend(padded_strides(&s[..rr - 2]));
+        params.extend(padded_strides(&s[..rr - 2], MAX_BATCH));
     };
     // a: [.., M, K] and b: [.., K, N] broadcast over the output's batch dims.
     let mut over_a = batch_dims.to_vec();
@@ -74,12 +80,6 @@ pub(super) fn job(n: &Node, epilogue: Option<&ElementwiseProgram>) -> Result<Job
         groups,
         status: false,
     })
-}
-
-fn padded_strides(s: &[u32]) -> Vec<u32> {
-    let mut p = vec![0u32; MAX_BATCH - s.len()];
-    p.extend_from_slice(s);
-    p
 }
 
 /// Parameter index of operand `k`'s row stride (0 = a, 1 = b, 2.. = epilogue inputs).

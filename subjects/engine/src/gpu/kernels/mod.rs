@@ -169,6 +169,14 @@ fn padded(dims: &[usize], rank: usize) -> Vec<u32> {
     d
 }
 
+/// `strides` padded with leading 0s to `rank` (the axes a lower-rank operand lacks).
+/// (Strides past `u32` cannot occur: such a buffer exceeds every binding limit.)
+fn padded_strides<T: Copy + TryInto<u32>>(strides: &[T], rank: usize) -> Vec<u32> {
+    let mut s = vec![0u32; rank - strides.len()];
+    s.extend(strides.iter().map(|&x| x.try_into().unwrap_or(u32::MAX)));
+    s
+}
+
 /// Row-major strides of `dims` padded with leading 0s to `rank`.
 fn dense_strides(dims: &[usize], rank: usize) -> Vec<u32> {
     let mut s = vec![0u32; rank - dims.len()];

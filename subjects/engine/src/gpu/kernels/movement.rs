@@ -2,7 +2,7 @@
 //! cast, arange and gather. They move `u32` words, so one shader serves f32 and i64
 //! (stored as two little-endian words, as on the host).
 
-use super::{Job, MAX_RANK, Node, dense_strides, grid, header, padded};
+use super::{Job, MAX_RANK, Node, dense_strides, grid, header, padded, padded_strides};
 use crate::layout::view_strides;
 use crate::{DType, Error, Result, Value};
 
@@ -37,12 +37,6 @@ fn copy(
     }
 }
 
-fn pad_strides(s: &[usize]) -> Vec<u32> {
-    let mut p = vec![0u32; MAX_RANK - s.len()];
-    p.extend(s.iter().map(|&x| x as u32));
-    p
-}
-
 /// Transpose and broadcast (read through their view strides) and a reshape of a view (the
 /// input's elements in its own row-major order).
 pub(super) fn view_copy(n: &Node) -> Result<Job> {
@@ -59,7 +53,14 @@ pub(super) fn view_copy(n: &Node) -> Result<Job> {
         return Err(n.error(format!("rank {} (at most {MAX_RANK})", dims.len())));
     }
     let dst = dense_strides(&dims, MAX_RANK);
-    Ok(copy(n, src, &dims, &pad_strides(&strides), (0, 0), &dst))
+    Ok(copy(
+        n,
+        src,
+        &dims,
+        &padded_strides(&strides, MAX_RANK),
+        (0, 0),
+        &dst,
+    ))
 }
 
 pub(super) fn slice(n: &Node, axis: usize, start: usize) -> Job {
@@ -70,7 +71,7 @@ pub(super) fn slice(n: &Node, axis: usize, start: usize) -> Job {
         n,
         src,
         out,
-        &pad_strides(s),
+        &padded_strides(s, MAX_RANK),
         (start * s[axis], 0),
         &dense_strides(out, MAX_RANK),
     )
@@ -90,7 +91,7 @@ pub(super) fn concat(n: &Node, axis: usize) -> Vec<Job> {
                 n,
                 src,
                 dims,
-                &pad_strides(n.strides(src)),
+                &padded_strides(n.strides(src), MAX_RANK),
                 (0, at * axis_stride),
                 &dst,
             ));
@@ -110,7 +111,7 @@ pub(super) fn cast(n: &Node) -> Job {
             n,
             src,
             d,
-            &pad_strides(n.strides(src)),
+            &padded_strides(n.strides(src), MAX_RANK),
             (0, 0),
             &dense_strides(d, MAX_RANK),
         );

@@ -2,7 +2,7 @@
 //! workgroup memory; no subgroup operations, so any subgroup size works), and reductions
 //! over any axes (one thread per output).
 
-use super::{Job, MAX_RANK, Node, grid, header, padded};
+use super::{Job, MAX_RANK, Node, grid, header, padded, padded_strides};
 use crate::ops::ReduceOp;
 
 /// Softmax along `axis`: rows are `outer × inner`, a row's elements `inner` apart.
@@ -84,9 +84,7 @@ pub(super) fn reduce(n: &Node, op: ReduceOp, axes: &[usize]) -> Job {
     let mut params = vec![n.elements() as u32, count as u32];
     for (dims, strides) in [(&kd, &ks), (&rd, &rs)] {
         params.extend(padded(dims, MAX_RANK));
-        let mut st = vec![0u32; MAX_RANK - strides.len()];
-        st.extend(strides.iter().map(|&x| x as u32));
-        params.extend(st);
+        params.extend(padded_strides(strides, MAX_RANK));
     }
     // One workgroup per output: each thread adds every 256th element of the reduced box
     // (Kahan-compensated), then the workgroup combines the 256 partials as a tree, so
