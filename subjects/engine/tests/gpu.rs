@@ -148,3 +148,32 @@ fn reductions_over_more_than_65535_elements() {
     let ones = engine::Tensor::from_f32(&[300, 300], vec![1.0; 90_000]).unwrap();
     common::check(&g, &[ones]).unwrap();
 }
+
+/// f32 -> i64 beyond the i32 range and at the i64 limits, as the CPU's `as i64` does.
+#[test]
+fn casts_to_i64_beyond_32_bits_saturate_like_the_cpu() {
+    let mut g = Graph::new("cast_wide");
+    let x = g.input("x", DType::F32, dims![8]).unwrap();
+    let y = g.cast(x, DType::I64).unwrap();
+    g.output(y);
+    let values = vec![
+        3.0e9,
+        -3.0e9,
+        1.0e19,
+        -1.0e19,
+        2.5,
+        -2.5,
+        6.0e15,
+        -2147483648.0,
+    ];
+    let input = [engine::Tensor::from_f32(&[8], values.clone()).unwrap()];
+    common::check(&g, &input).unwrap();
+    let want: Vec<i64> = values.iter().map(|&v| v as i64).collect();
+    if has_gpu() {
+        let got = compile(&g, &CompileOptions::gpu())
+            .unwrap()
+            .run(&input)
+            .unwrap();
+        assert_eq!(got[0].as_i64().unwrap(), want.as_slice());
+    }
+}

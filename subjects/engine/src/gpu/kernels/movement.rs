@@ -117,10 +117,9 @@ pub(super) fn cast(n: &Node) -> Job {
         );
     }
     let body = match to {
-        // Truncation toward zero, then the sign-extended high word.
-        DType::I64 => {
-            "let x = i32(src[i]);\n    dst[2u * i] = bitcast<u32>(x);\n    dst[2u * i + 1u] = select(0u, 0xffffffffu, x < 0);"
-        }
+        // As the CPU's `as i64`: truncation toward zero, saturating at the i64 range, NaN
+        // to 0; beyond 2^31 the two words are split exactly (such floats are integers).
+        DType::I64 => I64_FROM_F32,
         // Exact for values that fit in 32 bits (the sign-extended ones); else rounded.
         DType::F32 => {
             "let lo = src[2u * i];\n    let hi = src[2u * i + 1u];\n    let small = select(hi == 0u, hi == 0xffffffffu, lo >= 0x80000000u);\n    dst[i] = select(f32(lo) + f32(bitcast<i32>(hi)) * 4294967296.0, f32(bitcast<i32>(lo)), small);"
@@ -196,6 +195,28 @@ fn one_per_element(body: &str) -> String {
         "@compute @workgroup_size({WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {{\n    let i = gid.x + gid.y * nw.x * {WG}u;\n    if (i >= p[0]) {{ return; }}\n    {body}\n}}\n"
     )
 }
+
+const I64_FROM_F32: &str = r#"let t = trunc(src[i]);
+    var lo = 0u;
+    var hi = 0u;
+    if (t != t) {
+        // NaN: 0.
+    } else if (abs(t) < 2147483648.0) {
+        let v = i32(t);
+        lo = bitcast<u32>(v);
+        hi = select(0u, 0xffffffffu, v < 0);
+    } else if (t >= 9223372036854775808.0) {
+        lo = 0xffffffffu;
+        hi = 0x7fffffffu;
+    } else if (t <= -9223372036854775808.0) {
+        hi = 0x80000000u;
+    } else {
+        let h = floor(t / 4294967296.0);
+        hi = bitcast<u32>(i32(h));
+        lo = u32(t - h * 4294967296.0);
+    }
+    dst[2u * i] = lo;
+    dst[2u * i + 1u] = hi;"#;
 
 const COPY: &str = r#"
 @compute @workgroup_size(256)
