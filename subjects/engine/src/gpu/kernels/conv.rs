@@ -1,8 +1,6 @@
 //! NCHW convolution (direct, one thread per output) and max pooling.
 
-use super::{Job, Node, grid, header};
-
-const WG: usize = 256;
+use super::{ELEMENTS_WG, Job, Node, grid, header, one_per_element};
 
 /// Parameters: `n, C, H, W, O, OH, OW, KH, KW, SH, SW, PH, PW` (n = outputs).
 pub(super) fn conv2d(n: &Node, stride: [usize; 2], padding: [usize; 2], bias: bool) -> Job {
@@ -31,12 +29,16 @@ pub(super) fn conv2d(n: &Node, stride: [usize; 2], padding: [usize; 2], bias: bo
     }
     let init = if bias { "bias[oc]" } else { "0.0" };
     Job {
-        source: format!("{}{}", header(&data), CONV.replace("INIT", init)),
+        source: format!(
+            "{}{}",
+            header(&data),
+            one_per_element(&CONV.replace("INIT", init))
+        ),
         params,
         values: std::iter::once(n.v)
             .chain(n.inputs().iter().copied())
             .collect(),
-        groups: grid(n.elements().div_ceil(WG)),
+        groups: grid(n.elements().div_ceil(ELEMENTS_WG)),
         status: false,
     }
 }
@@ -59,19 +61,19 @@ pub(super) fn max_pool2d(n: &Node, kernel: [usize; 2], stride: [usize; 2]) -> Jo
     .map(|v| v as u32)
     .to_vec();
     Job {
-        source: format!("{}{POOL}", header(&[("y", "f32"), ("x", "f32")])),
+        source: format!(
+            "{}{}",
+            header(&[("y", "f32"), ("x", "f32")]),
+            one_per_element(POOL)
+        ),
         params,
         values: vec![n.v, n.input(0)],
-        groups: grid(n.elements().div_ceil(WG)),
+        groups: grid(n.elements().div_ceil(ELEMENTS_WG)),
         status: false,
     }
 }
 
 const CONV: &str = r#"
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-    let i = gid.x + gid.y * nw.x * 256u;
-    if (i >= p[0]) { return; }
     let C = p[1]; let H = p[2]; let W = p[3]; let O = p[4]; let OH = p[5]; let OW = p[6];
     let KH = p[7]; let KW = p[8];
     let ox = i % OW; let oy = (i / OW) % OH; let oc = (i / (OW * OH)) % O; let b = i / (OW * OH * O);
@@ -88,14 +90,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
     }
     y[i] = acc;
-}
 "#;
 
 const POOL: &str = r#"
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-    let i = gid.x + gid.y * nw.x * 256u;
-    if (i >= p[0]) { return; }
     let H = p[1]; let W = p[2]; let OH = p[3]; let OW = p[4];
     let ox = i % OW; let oy = (i / OW) % OH; let plane = i / (OW * OH);
     var m = bitcast<f32>(0xff800000u);
@@ -105,5 +102,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
     }
     y[i] = m;
-}
 "#;

@@ -5,11 +5,12 @@
 //! over them (0 where broadcast). Inputs that are dense in the output's order or scalars
 //! are read without index arithmetic.
 
-use super::{Job, MAX_RANK, Node, PRELUDE, dense_strides, f32_literal, grid, header, padded};
+use super::{
+    ELEMENTS_WG, Job, MAX_RANK, Node, PRELUDE, dense_strides, f32_literal, grid, header,
+    one_per_element, padded,
+};
 use crate::ops::{BinaryOp, ElementwiseProgram, Instr, UnaryOp};
 use crate::{Error, Result};
-
-const WG: usize = 256;
 
 pub(super) fn unary(n: &Node, op: UnaryOp) -> Job {
     let p = ElementwiseProgram {
@@ -102,9 +103,10 @@ fn generate(n: &Node, p: &ElementwiseProgram) -> Job {
     body += &format!("    out[i] = r{result};\n");
 
     let source = format!(
-        "{}{PRELUDE}{}\n@compute @workgroup_size({WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {{\n    let i = gid.x + gid.y * nw.x * {WG}u;\n    if (i >= p[0]) {{ return; }}\n{body}}}\n",
+        "{}{PRELUDE}{}{}",
         header(&data),
-        helpers(p)
+        helpers(p),
+        one_per_element(&body)
     );
     Job {
         source,
@@ -112,7 +114,7 @@ fn generate(n: &Node, p: &ElementwiseProgram) -> Job {
         values: std::iter::once(n.v)
             .chain(n.inputs().iter().copied())
             .collect(),
-        groups: grid(n.elements().div_ceil(WG)),
+        groups: grid(n.elements().div_ceil(ELEMENTS_WG)),
         status: false,
     }
 }

@@ -224,6 +224,16 @@ fn gelu_tanh(x: f32) -> f32 {
 }
 "#;
 
+pub(super) const ELEMENTS_WG: usize = 256;
+
+/// A shader running `body` for every element index `i < p[0]` (the grid from
+/// `grid(n.div_ceil(ELEMENTS_WG))`).
+pub(super) fn one_per_element(body: &str) -> String {
+    format!(
+        "@compute @workgroup_size({ELEMENTS_WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {{\n    let i = gid.x + gid.y * nw.x * {ELEMENTS_WG}u;\n    if (i >= p[0]) {{ return; }}\n    {body}\n}}\n"
+    )
+}
+
 /// `f32` bits as a WGSL expression (exact, unlike a decimal literal).
 fn f32_literal(x: f32) -> String {
     format!("bitcast<f32>({}u)", x.to_bits())

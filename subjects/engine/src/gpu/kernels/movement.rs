@@ -2,11 +2,12 @@
 //! cast, arange and gather. They move `u32` words, so one shader serves f32 and i64
 //! (stored as two little-endian words, as on the host).
 
-use super::{Job, MAX_RANK, Node, dense_strides, grid, header, padded, padded_strides};
+use super::{
+    ELEMENTS_WG, Job, MAX_RANK, Node, dense_strides, grid, header, one_per_element, padded,
+    padded_strides,
+};
 use crate::layout::view_strides;
 use crate::{DType, Error, Result, Value};
-
-const WG: usize = 256;
 
 /// A box of `dims` read at `src_offset + Σ i·src_strides` and written at `dst_offset +
 /// Σ i·dst_strides` (elements), `words` words per element.
@@ -29,10 +30,14 @@ fn copy(
     params.extend(src_strides);
     params.extend(dst_strides);
     Job {
-        source: format!("{}{COPY}", header(&[("dst", "u32"), ("src", "u32")])),
+        source: format!(
+            "{}{}",
+            header(&[("dst", "u32"), ("src", "u32")]),
+            one_per_element(COPY)
+        ),
         params,
         values: vec![n.v, src],
-        groups: grid(count.div_ceil(WG)),
+        groups: grid(count.div_ceil(ELEMENTS_WG)),
         status: false,
     }
 }
@@ -137,7 +142,7 @@ pub(super) fn cast(n: &Node) -> Job {
         ),
         params: vec![count as u32],
         values: vec![n.v, src],
-        groups: grid(count.div_ceil(WG)),
+        groups: grid(count.div_ceil(ELEMENTS_WG)),
         status: false,
     }
 }
@@ -152,7 +157,7 @@ pub(super) fn arange(n: &Node) -> Job {
         source: format!("{}{}", header(&[("dst", ty)]), one_per_element(body)),
         params: vec![count as u32],
         values: vec![n.v],
-        groups: grid(count.div_ceil(WG)),
+        groups: grid(count.div_ceil(ELEMENTS_WG)),
         status: false,
     }
 }
@@ -184,16 +189,9 @@ pub(super) fn gather(n: &Node) -> Job {
             n.v.0 as u32 + 1,
         ],
         values: vec![n.v, table, indices],
-        groups: grid(count.div_ceil(WG)),
+        groups: grid(count.div_ceil(ELEMENTS_WG)),
         status: true,
     }
-}
-
-/// A shader running `body` for every `i < p[0]`.
-fn one_per_element(body: &str) -> String {
-    format!(
-        "@compute @workgroup_size({WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {{\n    let i = gid.x + gid.y * nw.x * {WG}u;\n    if (i >= p[0]) {{ return; }}\n    {body}\n}}\n"
-    )
 }
 
 const I64_FROM_F32: &str = r#"let t = trunc(src[i]);
@@ -219,10 +217,6 @@ const I64_FROM_F32: &str = r#"let t = trunc(src[i]);
     dst[2u * i + 1u] = hi;"#;
 
 const COPY: &str = r#"
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-    let i = gid.x + gid.y * nw.x * 256u;
-    if (i >= p[0]) { return; }
     var rem = i;
     var s = p[2];
     var d = p[3];
@@ -237,5 +231,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var j = 0u; j < w; j++) {
         dst[d * w + j] = src[s * w + j];
     }
-}
 "#;
