@@ -43,9 +43,13 @@ pub(crate) trait Backend {
 pub(crate) trait Compiled: Send {
     fn graph(&self) -> &Graph;
     fn report(&self) -> &CompileReport;
-    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>>;
-    /// Runs and also returns the wall time of every node of `graph()`.
-    fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)>;
+    /// Runs the graph; with `times` (one slot per node of `graph()`), also records the wall
+    /// time of every node.
+    fn run_timed(
+        &mut self,
+        inputs: &[Tensor],
+        times: Option<&mut Vec<Duration>>,
+    ) -> Result<Vec<Tensor>>;
     /// Device time of the last run's work, where the backend can measure it (GPU
     /// timestamps); `None` elsewhere.
     fn device_time(&self) -> Option<Duration> {
@@ -69,13 +73,15 @@ impl Executable {
 
     /// Runs the graph; inputs are checked against the declared ones (dtype, rank, sizes).
     pub fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        self.0.run(inputs)
+        self.0.run_timed(inputs, None)
     }
 
     /// Runs the graph and also returns the wall time of every node of [`Self::graph`]
     /// (zero for nodes that run no kernel), to see where a run's time goes.
     pub fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
-        self.0.run_profiled(inputs)
+        let mut times = vec![Duration::ZERO; self.0.graph().nodes().len()];
+        let out = self.0.run_timed(inputs, Some(&mut times))?;
+        Ok((out, times))
     }
 
     /// GPU time of the last run's compute work from timestamp queries, where the adapter

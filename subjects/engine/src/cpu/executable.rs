@@ -101,6 +101,16 @@ impl CpuExecutable {
             ctx: Ctx { isa, threads },
         })
     }
+}
+
+impl Compiled for CpuExecutable {
+    fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    fn report(&self) -> &CompileReport {
+        &self.report
+    }
 
     fn run_timed(
         &mut self,
@@ -171,26 +181,6 @@ impl CpuExecutable {
             .zip(owned.iter_mut().zip(copies))
             .map(|(&v, (own, copy))| Tensor::new(&plan.dims[v.0], own.take().or(copy).unwrap()))
             .collect()
-    }
-}
-
-impl Compiled for CpuExecutable {
-    fn graph(&self) -> &Graph {
-        &self.graph
-    }
-
-    fn report(&self) -> &CompileReport {
-        &self.report
-    }
-
-    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        self.run_timed(inputs, None)
-    }
-
-    fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
-        let mut times = vec![Duration::ZERO; self.graph.nodes().len()];
-        let out = self.run_timed(inputs, Some(&mut times))?;
-        Ok((out, times))
     }
 }
 

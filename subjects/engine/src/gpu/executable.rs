@@ -337,129 +337,6 @@ impl GpuExecutable {
         })
     }
 
-    /// One run; with `times`, each node is its own submission, timed to completion.
-    fn run_timed(
-        &mut self,
-        inputs: &[Tensor],
-        mut times: Option<&mut Vec<Duration>>,
-    ) -> Result<Vec<Tensor>> {
-        // A run that fails reports no device time (not the previous run's).
-        self.device_time = None;
-        let bindings = self.graph.bind_inputs(inputs)?;
-        let key = self.prepare(&bindings)?;
-        let p = &self.prepared[&key];
-        let (device, queue) = (&self.gpu.device, &self.gpu.queue);
-        for (t, &at) in inputs.iter().zip(&p.input_at) {
-            let b = bytes_of(t.data());
-            if !b.is_empty() {
-                queue.write_buffer(&p.io, at as u64, b);
-            }
-        }
-        let start = Instant::now();
-        let mut encoder = device.create_command_encoder(&Default::default());
-        encoder.clear_buffer(&self.status, 0, None);
-        // Timestamps around the one pass (not when profiling, which splits it).
-        let timed = self.timestamps.as_ref().filter(|_| times.is_none());
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: None,
-                timestamp_writes: timed.map(|(set, _)| wgpu::ComputePassTimestampWrites {
-                    query_set: set,
-                    beginning_of_pass_write_index: Some(0),
-                    end_of_pass_write_index: Some(1),
-                }),
-            });
-            for (v, dispatches) in &p.steps {
-                for d in dispatches {
-                    let [x, y, z] = d.grid;
-                    pass.set_pipeline(&self.pipelines[&d.source]);
-                    pass.set_bind_group(0, &d.group, &[]);
-                    pass.dispatch_workgroups(x, y, z);
-                }
-                if let Some(times) = times.as_deref_mut() {
-                    // Profiling: finish this node alone and time it.
-                    drop(pass);
-                    let start = Instant::now();
-                    queue.submit([std::mem::replace(
-                        &mut encoder,
-                        device.create_command_encoder(&Default::default()),
-                    )
-                    .finish()]);
-                    wait(device)?;
-                    times[v.0] = start.elapsed();
-                    pass = encoder.begin_compute_pass(&Default::default());
-                }
-            }
-        }
-        if p.output_bytes > 0 {
-            encoder.copy_buffer_to_buffer(
-                &p.io,
-                p.outputs_from as u64,
-                &p.staging,
-                0,
-                p.output_bytes as u64,
-            );
-        }
-        let stamps_at = p.output_bytes.next_multiple_of(8) as u64;
-        if let Some((set, resolve)) = timed {
-            encoder.resolve_query_set(set, 0..2, resolve, 0);
-            encoder.copy_buffer_to_buffer(resolve, 0, &p.staging, stamps_at, 16);
-        }
-        encoder.copy_buffer_to_buffer(&self.status, 0, &p.staging, stamps_at + 16, 4);
-        queue.submit([encoder.finish()]);
-        p.staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
-        let waited = wait(device);
-        let host = start.elapsed();
-        let error = self.gpu.take_error();
-        if waited.is_err() || error.is_some() {
-            // Unmapped on every path, or the next run's copy into it fails too.
-            p.staging.unmap();
-            waited?;
-            return Err(Error::Gpu(format!(
-                "running `{}`: {}",
-                self.graph.name(),
-                error.unwrap_or_default()
-            )));
-        }
-        let status = match p
-            .staging
-            .slice(stamps_at + 16..stamps_at + 20)
-            .get_mapped_range()
-        {
-            Ok(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            Err(e) => {
-                p.staging.unmap();
-                return Err(Error::Gpu(format!("reading the run's status: {e}")));
-            }
-        };
-        if status > 0 {
-            p.staging.unmap();
-            let node = (status - 1) as usize;
-            let table = self.graph.node(Value(node)).inputs[0];
-            return Err(Error::BadArgument {
-                op: format!("gather (node {node})"),
-                why: format!(
-                    "an index is outside the table's {} rows",
-                    p.plan.dims[table.0][0]
-                ),
-            });
-        }
-        let outputs = self.read_outputs(p, inputs);
-        let mut device_time = None;
-        if let (Some(_), Some(period)) = (timed, self.gpu.timestamp_period)
-            && let Ok(bytes) = p
-                .staging
-                .slice(stamps_at..stamps_at + 16)
-                .get_mapped_range()
-        {
-            let t: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
-            device_time = plausible(t[0], t[1], period, host);
-        }
-        p.staging.unmap();
-        self.device_time = device_time;
-        outputs
-    }
-
     fn read_outputs(&self, p: &Prepared, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let mapped = match p.output_bytes {
             0 => None,
@@ -597,14 +474,126 @@ impl Compiled for GpuExecutable {
         &self.report
     }
 
-    fn run(&mut self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        self.run_timed(inputs, None)
-    }
-
-    fn run_profiled(&mut self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, Vec<Duration>)> {
-        let mut times = vec![Duration::ZERO; self.graph.nodes().len()];
-        let out = self.run_timed(inputs, Some(&mut times))?;
-        Ok((out, times))
+    fn run_timed(
+        &mut self,
+        inputs: &[Tensor],
+        mut times: Option<&mut Vec<Duration>>,
+    ) -> Result<Vec<Tensor>> {
+        // A run that fails reports no device time (not the previous run's).
+        self.device_time = None;
+        let bindings = self.graph.bind_inputs(inputs)?;
+        let key = self.prepare(&bindings)?;
+        let p = &self.prepared[&key];
+        let (device, queue) = (&self.gpu.device, &self.gpu.queue);
+        for (t, &at) in inputs.iter().zip(&p.input_at) {
+            let b = bytes_of(t.data());
+            if !b.is_empty() {
+                queue.write_buffer(&p.io, at as u64, b);
+            }
+        }
+        let start = Instant::now();
+        let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.clear_buffer(&self.status, 0, None);
+        // Timestamps around the one pass (not when profiling, which splits it).
+        let timed = self.timestamps.as_ref().filter(|_| times.is_none());
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: timed.map(|(set, _)| wgpu::ComputePassTimestampWrites {
+                    query_set: set,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                }),
+            });
+            for (v, dispatches) in &p.steps {
+                for d in dispatches {
+                    let [x, y, z] = d.grid;
+                    pass.set_pipeline(&self.pipelines[&d.source]);
+                    pass.set_bind_group(0, &d.group, &[]);
+                    pass.dispatch_workgroups(x, y, z);
+                }
+                if let Some(times) = times.as_deref_mut() {
+                    // Profiling: finish this node alone and time it.
+                    drop(pass);
+                    let start = Instant::now();
+                    queue.submit([std::mem::replace(
+                        &mut encoder,
+                        device.create_command_encoder(&Default::default()),
+                    )
+                    .finish()]);
+                    wait(device)?;
+                    times[v.0] = start.elapsed();
+                    pass = encoder.begin_compute_pass(&Default::default());
+                }
+            }
+        }
+        if p.output_bytes > 0 {
+            encoder.copy_buffer_to_buffer(
+                &p.io,
+                p.outputs_from as u64,
+                &p.staging,
+                0,
+                p.output_bytes as u64,
+            );
+        }
+        let stamps_at = p.output_bytes.next_multiple_of(8) as u64;
+        if let Some((set, resolve)) = timed {
+            encoder.resolve_query_set(set, 0..2, resolve, 0);
+            encoder.copy_buffer_to_buffer(resolve, 0, &p.staging, stamps_at, 16);
+        }
+        encoder.copy_buffer_to_buffer(&self.status, 0, &p.staging, stamps_at + 16, 4);
+        queue.submit([encoder.finish()]);
+        p.staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
+        let waited = wait(device);
+        let host = start.elapsed();
+        let error = self.gpu.take_error();
+        if waited.is_err() || error.is_some() {
+            // Unmapped on every path, or the next run's copy into it fails too.
+            p.staging.unmap();
+            waited?;
+            return Err(Error::Gpu(format!(
+                "running `{}`: {}",
+                self.graph.name(),
+                error.unwrap_or_default()
+            )));
+        }
+        let status = match p
+            .staging
+            .slice(stamps_at + 16..stamps_at + 20)
+            .get_mapped_range()
+        {
+            Ok(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            Err(e) => {
+                p.staging.unmap();
+                return Err(Error::Gpu(format!("reading the run's status: {e}")));
+            }
+        };
+        if status > 0 {
+            p.staging.unmap();
+            let node = (status - 1) as usize;
+            let table = self.graph.node(Value(node)).inputs[0];
+            return Err(Error::BadArgument {
+                op: format!("gather (node {node})"),
+                why: format!(
+                    "an index is outside the table's {} rows",
+                    p.plan.dims[table.0][0]
+                ),
+            });
+        }
+        let outputs = self.read_outputs(p, inputs);
+        let mut device_time = None;
+        if let (Some(_), Some(period)) = (timed, self.gpu.timestamp_period)
+            && let Ok(bytes) = p
+                .staging
+                .slice(stamps_at..stamps_at + 16)
+                .get_mapped_range()
+        {
+            let t: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
+            device_time = plausible(t[0], t[1], period, host);
+        }
+        p.staging.unmap();
+        self.device_time = device_time;
+        outputs
     }
 
     fn device_time(&self) -> Option<Duration> {

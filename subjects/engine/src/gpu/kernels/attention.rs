@@ -57,9 +57,7 @@ pub(super) fn job(n: &Node, scale: f32, masked: bool) -> Result<Job> {
     Ok(Job {
         source: format!("{}{}", header(&data), ATTENTION.replace("MASK", mask_term)),
         params,
-        values: std::iter::once(n.v)
-            .chain(n.inputs().iter().copied())
-            .collect(),
+        values: n.output_and_inputs(),
         groups: grid(rows),
         status: false,
     })

@@ -35,9 +35,7 @@ pub(super) fn conv2d(n: &Node, stride: [usize; 2], padding: [usize; 2], bias: bo
             one_per_element(&CONV.replace("INIT", init))
         ),
         params,
-        values: std::iter::once(n.v)
-            .chain(n.inputs().iter().copied())
-            .collect(),
+        values: n.output_and_inputs(),
         groups: grid(n.elements().div_ceil(ELEMENTS_WG)),
         status: false,
     }

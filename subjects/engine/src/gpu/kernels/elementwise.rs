@@ -111,9 +111,7 @@ fn generate(n: &Node, p: &ElementwiseProgram) -> Job {
     Job {
         source,
         params,
-        values: std::iter::once(n.v)
-            .chain(n.inputs().iter().copied())
-            .collect(),
+        values: n.output_and_inputs(),
         groups: grid(n.elements().div_ceil(ELEMENTS_WG)),
         status: false,
     }

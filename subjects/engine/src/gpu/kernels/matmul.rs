@@ -74,9 +74,7 @@ pub(super) fn job(n: &Node, epilogue: Option<&ElementwiseProgram>) -> Result<Job
     Ok(Job {
         source,
         params,
-        values: std::iter::once(n.v)
-            .chain(n.inputs().iter().copied())
-            .collect(),
+        values: n.output_and_inputs(),
         groups,
         status: false,
     })

@@ -115,6 +115,13 @@ impl Node<'_> {
         &self.g.node(self.v).inputs
     }
 
+    /// The values most kernels bind, in binding order: the output, then every input.
+    fn output_and_inputs(&self) -> Vec<Value> {
+        std::iter::once(self.v)
+            .chain(self.inputs().iter().copied())
+            .collect()
+    }
+
     fn dims(&self, v: Value) -> &[usize] {
         &self.plan.dims[v.0]
     }

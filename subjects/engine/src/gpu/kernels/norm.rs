@@ -57,9 +57,7 @@ pub(super) fn layer_norm(n: &Node, eps: f32) -> Job {
             header(&data),
         ),
         params: vec![rows as u32, len as u32, eps.to_bits()],
-        values: std::iter::once(n.v)
-            .chain(n.inputs().iter().copied())
-            .collect(),
+        values: n.output_and_inputs(),
         groups: grid(rows),
         status: false,
     }
