@@ -23,6 +23,15 @@ pub fn random(rng: &mut ChaCha8Rng, dims: &[usize], (lo, hi): (f64, f64)) -> Ten
     Tensor::from_f32(dims, v).unwrap()
 }
 
+/// Like [`random`], on a grid of 2^-12 steps: sums and differences of such values (within
+/// ±2^11) are exact in f32, so a check measures the op, not the rounding of its inputs.
+pub fn on_grid(rng: &mut ChaCha8Rng, dims: &[usize], range: (f64, f64)) -> Tensor {
+    let t = random(rng, dims, range);
+    let step = 2f32.powi(-12);
+    let v = t.as_f32().unwrap().iter().map(|x| (x / step).round() * step);
+    Tensor::from_f32(dims, v.collect()).unwrap()
+}
+
 pub fn indices(rng: &mut ChaCha8Rng, dims: &[usize], below: i64) -> Tensor {
     let n: usize = dims.iter().product();
     Tensor::from_i64(dims, (0..n).map(|_| rng.random_range(0..below)).collect()).unwrap()
