@@ -1,11 +1,12 @@
 //! Matmuls with a constant weight and few rows (the compiled path's panel kernel) against
 //! the reference interpreter: odd shapes, epilogues, batch dims, one and two threads, and
-//! one executable switching between the panel kernel and gemm as the row count changes.
+//! one executable switching between the panel kernel and gemm as the row count changes. The
+//! GPU runs the same shapes (its skinny shader up to 8 rows, tiles above).
 
 mod common;
 
-use common::{ATOL, RTOL, compiled, static_dims};
-use engine::{DType, Graph, Parity, Tensor, dims, reference};
+use common::{ATOL, RTOL, compiled, has_gpu, static_dims};
+use engine::{CompileOptions, DType, Graph, Parity, Tensor, compile, dims, reference};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -61,6 +62,12 @@ fn check(g: &Graph, x: &Tensor) -> Result<(), TestCaseError> {
             prop_assert!(p.ok(), "fuse {fuse}, {threads} threads: {p:?}");
             prop_assert_eq!(exe.run(std::slice::from_ref(x)).unwrap(), got);
         }
+    }
+    if has_gpu() {
+        let mut exe = compile(g, &CompileOptions::gpu()).unwrap();
+        let got = exe.run(std::slice::from_ref(x)).unwrap();
+        let p = Parity::of(&got, &want, ATOL, RTOL).unwrap();
+        prop_assert!(p.ok(), "gpu: {p:?}");
     }
     Ok(())
 }

@@ -2,8 +2,10 @@
 //! nothing) and a fused epilogue (bias, activation, residual) applied at the store.
 //!
 //! Two shaders: a tiled one (64×64 outputs per workgroup of 16×16 threads, each thread a
-//! 4×4 register block, 16-deep K tiles in workgroup memory) and, for at most 8 rows, a
-//! skinny one (each thread one output column, all rows), where tiles would sit idle.
+//! 4×4 register block, 16-deep K tiles in workgroup memory as vec4s) and, for at most 8
+//! rows, a skinny one (each thread 4 output columns, all rows), where tiles would sit idle.
+//! Both keep loads per FMA low: on lavapipe every load is a per-lane loop, and the vec4
+//! tiles made a 512×768×3072 product 3× faster there (1.9 to 5.6 GFLOP/s).
 //!
 //! Parameters: `M, N, K, batches`, the output's batch dims (padded to `MAX_BATCH`), then
 //! per operand its row and column strides and batch strides: `a`, `b`, then each epilogue
@@ -16,7 +18,8 @@ use crate::{Result, Value};
 
 /// Rows at or below which the skinny shader runs.
 const SKINNY_ROWS: usize = 8;
-const SKINNY_WG: usize = 64;
+/// Columns one workgroup of the skinny shader covers: 64 threads of 4 columns.
+const SKINNY_COLUMNS: usize = 256;
 const TILE: usize = 64;
 
 pub(super) fn job(n: &Node, epilogue: Option<&ElementwiseProgram>) -> Result<Job> {
@@ -63,7 +66,7 @@ pub(super) fn job(n: &Node, epilogue: Option<&ElementwiseProgram>) -> Result<Job
         epilogue_fn(epilogue, extra.len())
     );
     let groups = if skinny {
-        [nn.div_ceil(SKINNY_WG) as u32, 1, batches as u32]
+        [nn.div_ceil(SKINNY_COLUMNS) as u32, 1, batches as u32]
     } else {
         [
             nn.div_ceil(TILE) as u32,
@@ -123,8 +126,10 @@ fn boff(bi: u32, base: u32) -> u32 {
 "#;
 
 const TILED: &str = r#"
-var<workgroup> As: array<f32, 1024>; // [16 k][64 rows]
-var<workgroup> Bs: array<f32, 1024>; // [16 k][64 cols]
+// Tiles as vec4s: a thread's 4 rows of A and 4 columns of B at one k are one load each, so
+// an inner step is 2 workgroup-memory loads for 16 FMAs.
+var<workgroup> As: array<vec4<f32>, 256>; // [16 k][16 groups of 4 rows]
+var<workgroup> Bs: array<vec4<f32>, 256>; // [16 k][16 groups of 4 columns]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -134,43 +139,37 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let bo = boff(bi, 16u); let sbk = p[14]; let sbn = p[15];
     let row0 = wg.y * 64u; let col0 = wg.x * 64u;
     let tid = lid.y * 16u + lid.x;
-    var acc: array<f32, 16>;
+    var acc: array<vec4<f32>, 4>;
     for (var k0 = 0u; k0 < K; k0 += 16u) {
-        for (var t = 0u; t < 4u; t++) {
-            let e = tid + t * 256u;
-            let r = e / 16u; let kk = e % 16u;
-            let gr = row0 + r; let gk = k0 + kk;
-            var x = 0.0;
-            if (gr < M && gk < K) { x = a[ao + gr * sam + gk * sak]; }
-            As[kk * 64u + r] = x;
-            let kr = e / 64u; let c = e % 64u;
-            let gk2 = k0 + kr; let gc = col0 + c;
-            var y = 0.0;
-            if (gk2 < K && gc < N) { y = b[bo + gk2 * sbk + gc * sbn]; }
-            Bs[kr * 64u + c] = y;
+        // Each thread fills one vec4 of each tile: A at (k, 4 rows), B at (k, 4 columns).
+        let ka = k0 + tid % 16u; let rg = tid / 16u;
+        var x = vec4<f32>(0.0);
+        let kb = k0 + tid / 16u; let cg = tid % 16u;
+        var y = vec4<f32>(0.0);
+        for (var i = 0u; i < 4u; i++) {
+            let r = row0 + rg * 4u + i;
+            if (r < M && ka < K) { x[i] = a[ao + r * sam + ka * sak]; }
+            let c = col0 + cg * 4u + i;
+            if (c < N && kb < K) { y[i] = b[bo + kb * sbk + c * sbn]; }
         }
+        As[(tid % 16u) * 16u + rg] = x;
+        Bs[(tid / 16u) * 16u + cg] = y;
         workgroupBarrier();
         for (var kk = 0u; kk < 16u; kk++) {
-            var av: array<f32, 4>;
-            var bv: array<f32, 4>;
+            let av = As[kk * 16u + lid.y];
+            let bv = Bs[kk * 16u + lid.x];
             for (var i = 0u; i < 4u; i++) {
-                av[i] = As[kk * 64u + lid.y + 16u * i];
-                bv[i] = Bs[kk * 64u + lid.x + 16u * i];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]);
-                }
+                acc[i] = fma(vec4<f32>(av[i]), bv, acc[i]);
             }
         }
         workgroupBarrier();
     }
     for (var i = 0u; i < 4u; i++) {
-        let r = row0 + lid.y + 16u * i;
+        let r = row0 + lid.y * 4u + i;
         for (var j = 0u; j < 4u; j++) {
-            let c = col0 + lid.x + 16u * j;
+            let c = col0 + lid.x * 4u + j;
             if (r < M && c < N) {
-                out[(bi * M + r) * N + c] = epilogue(acc[i * 4u + j], bi, r, c);
+                out[(bi * M + r) * N + c] = epilogue(acc[i][j], bi, r, c);
             }
         }
     }
@@ -178,23 +177,35 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 "#;
 
 const SKINNY: &str = r#"
+// Each thread 4 columns, 64 apart (a workgroup covers 256), for all rows: one load of A
+// serves 4 FMAs.
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let M = p[0]; let N = p[1]; let K = p[2];
     let bi = wg.z;
-    let c = wg.x * 64u + lid.x;
-    if (c >= N) { return; }
+    let c0 = wg.x * 256u + lid.x;
+    if (c0 >= N) { return; }
     let ao = boff(bi, 10u); let sam = p[8]; let sak = p[9];
-    let bo = boff(bi, 16u) + c * p[15]; let sbk = p[14];
-    var acc: array<f32, 8>;
+    let bo = boff(bi, 16u); let sbk = p[14];
+    // Columns past N read column c0 again, and are not stored.
+    var cols: array<u32, 4>;
+    for (var j = 0u; j < 4u; j++) {
+        let c = c0 + 64u * j;
+        cols[j] = bo + select(c0, c, c < N) * p[15];
+    }
+    var acc: array<vec4<f32>, 8>;
     for (var k = 0u; k < K; k++) {
-        let y = b[bo + k * sbk];
-        for (var r = 0u; r < M; r++) {
-            acc[r] = fma(a[ao + r * sam + k * sak], y, acc[r]);
+        let kb = k * sbk;
+        let y = vec4<f32>(b[cols[0] + kb], b[cols[1] + kb], b[cols[2] + kb], b[cols[3] + kb]);
+        for (var r = 0u; r < 8u; r++) {
+            if (r < M) { acc[r] = fma(vec4<f32>(a[ao + r * sam + k * sak]), y, acc[r]); }
         }
     }
     for (var r = 0u; r < M; r++) {
-        out[(bi * M + r) * N + c] = epilogue(acc[r], bi, r, c);
+        for (var j = 0u; j < 4u; j++) {
+            let c = c0 + 64u * j;
+            if (c < N) { out[(bi * M + r) * N + c] = epilogue(acc[r][j], bi, r, c); }
+        }
     }
 }
 "#;
