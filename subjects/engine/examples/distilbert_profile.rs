@@ -2,8 +2,9 @@
 //! real model's shapes): the median forward, and the summed median time and weight
 //! bandwidth of its matmuls with a constant weight.
 //!
-//! `cargo run -p engine --release --example distilbert_profile [seq] [threads] [runs] [batch]`
-//! (defaults 8, 1, 30, 1).
+//! `cargo run -p engine --release --example distilbert_profile [seq] [threads] [runs] [batch]
+//! [device]` (defaults 8, 1, 30, 1, cpu); device `gpu` profiles the GPU backend (threads
+//! then unused), one submission per node.
 
 mod timing;
 
@@ -13,12 +14,23 @@ use timing::{arg, median};
 
 use engine::models::{DistilBert, DistilBertConfig};
 use engine::ops::{FusedOp, Op};
-use engine::{CompileOptions, Tensor, compile};
+use engine::{CompileOptions, Target, Tensor, compile};
 
 fn main() {
     let (seq, threads, runs, batch) = (arg(1, 8), arg(2, 1), arg(3, 30), arg(4, 1));
     let model = DistilBert::synthetic(DistilBertConfig::sst2(), 0).unwrap();
-    let options = CompileOptions::cpu(threads);
+    let options = match std::env::args().nth(5).as_deref() {
+        Some("gpu") => CompileOptions {
+            // As the engine-gpu subject runs it: no bounds checks.
+            target: Target::Gpu {
+                adapter: String::new(),
+                checked: false,
+            },
+            ..CompileOptions::gpu()
+        },
+        Some("cpu") | None => CompileOptions::cpu(threads),
+        Some(other) => panic!("device is cpu or gpu, not {other:?}"),
+    };
     let mut exe = compile(&model.graph, &options).unwrap();
     let ids: Vec<i64> = (0..(batch * seq) as i64)
         .map(|i| 100 + i * 37 % 20000)

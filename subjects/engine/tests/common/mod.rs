@@ -28,7 +28,11 @@ pub fn random(rng: &mut ChaCha8Rng, dims: &[usize], (lo, hi): (f64, f64)) -> Ten
 pub fn on_grid(rng: &mut ChaCha8Rng, dims: &[usize], range: (f64, f64)) -> Tensor {
     let t = random(rng, dims, range);
     let step = 2f32.powi(-12);
-    let v = t.as_f32().unwrap().iter().map(|x| (x / step).round() * step);
+    let v = t
+        .as_f32()
+        .unwrap()
+        .iter()
+        .map(|x| (x / step).round() * step);
     Tensor::from_f32(dims, v.collect()).unwrap()
 }
 
