@@ -87,6 +87,8 @@ fn tiny_suite_writes_results_csv_report_and_plots() {
         "one row per sample plus a header"
     );
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let problems = harness::testing::markdown::table_problems(&report);
+    assert!(problems.is_empty(), "{problems:#?}\n{report}");
     for section in [
         "# ",
         "## Summary",

@@ -1,5 +1,6 @@
 //! Synthetic results for tests, never measured: [`Synth`] cases with known effects (for
-//! `compare`, `check` and `history`) and [`demo`], the fixed run the report tests render.
+//! `compare`, `check` and `history`), [`demo`], the fixed run the report tests render, and
+//! [`markdown`], the table lint every rendered and committed markdown file passes.
 //! Compiled for unit tests and, through the `testing` feature that only the harness's own
 //! dev-dependency turns on, for the integration tests; not part of the harness's API.
 //!
@@ -18,6 +19,7 @@ use crate::results::*;
 use crate::system::{GpuInfo, SystemInfo};
 
 pub mod demo;
+pub mod markdown;
 
 /// One synthetic case; build it with [`Synth::case`].
 #[derive(Clone, Debug)]

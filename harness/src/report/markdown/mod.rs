@@ -273,6 +273,12 @@ mod tests {
     }
 
     #[test]
+    fn every_table_row_has_its_header_column_count() {
+        let problems = crate::testing::markdown::table_problems(&report());
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
     fn has_every_section_in_order() {
         let md = report();
         let sections = [
@@ -344,7 +350,7 @@ mod tests {
     #[test]
     fn correctness_problems_and_detail() {
         let md = report();
-        assert!(md.contains("| forward · seq_len=8 | candle | 2.1e-1 | 9.0e-1 | 17 | atol 1.0e-4, rtol 1.0e-3 | **FAIL** |"), "{md}");
+        assert!(md.contains("| forward · seq_len=8 | candle | 1 | 2.1e-1 | 9.0e-1 | 17 | atol 1.0e-4, rtol 1.0e-3 | **FAIL** |"), "{md}");
         assert!(md.contains("| 2.4e-6 | 3.1e-5 | 0 | atol 1.0e-4, rtol 1.0e-3 | pass |"));
         // Reasons are table-safe: the pipe inside the reason is escaped.
         assert!(

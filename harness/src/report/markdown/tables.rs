@@ -28,6 +28,7 @@ pub(super) struct ResultRow {
 pub(super) struct CorrectnessRow {
     case: String,
     subject: String,
+    threads: String,
     max_abs: String,
     max_rel: String,
     mismatches: String,
@@ -39,6 +40,7 @@ pub(super) struct CorrectnessRow {
 pub(super) struct AccuracyRow {
     case: String,
     subject: String,
+    threads: String,
     weights: String,
     accuracy: String,
     agreement: String,
@@ -90,6 +92,7 @@ pub(super) fn correctness_row(c: &CaseResult, varying: &Varying<'_>) -> Option<C
     Some(CorrectnessRow {
         case: groups::case_label(varying, &c.scenario, &c.params),
         subject: c.subject.clone(),
+        threads: threads_cell(c),
         max_abs: format::sci(p.max_abs_err),
         max_rel: format::sci(p.max_rel_err),
         mismatches: p.mismatches.to_string(),
@@ -114,6 +117,7 @@ pub(super) fn accuracy_row(c: &CaseResult, varying: &Varying<'_>) -> Option<Accu
     Some(AccuracyRow {
         case: groups::case_label(varying, &c.scenario, &c.params),
         subject: c.subject.clone(),
+        threads: threads_cell(c),
         weights: if c.real_weights { "real" } else { "synthetic" }.into(),
         accuracy: if c.real_weights {
             share(a.correct)
