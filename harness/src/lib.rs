@@ -16,6 +16,7 @@ pub mod reference_cache;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod server;
 pub mod suite;
 pub mod system;
 pub mod tensorfile;

@@ -162,6 +162,7 @@ fn measure(suite: &ResolvedSuite, dir: &Path, results: &mut RunResults) -> Resul
                 budget: budget.clone(),
                 reference: references[&workload_key(&spec.workload)].clone(),
                 tolerance: suite.info.check,
+                server: spec.server,
             };
             let outcome = run_worker(&job, timeout);
             if interrupt::requested() {
@@ -367,6 +368,7 @@ fn merge(case: &mut CaseResult, round: u32, outcome: WorkerOutcome, tol: Toleran
         median_s: 0.0,
         timer_overhead_s: 0.0,
         device_median_s: None,
+        server: None,
     };
     let mut samples = Vec::new();
     let mut finished = false;
@@ -431,6 +433,7 @@ fn merge(case: &mut CaseResult, round: u32, outcome: WorkerOutcome, tol: Toleran
                 case.peak_rss_bytes = case.peak_rss_bytes.max(peak_rss_bytes);
                 finished = true;
             }
+            Message::Server { search } => r.server = Some(search),
             Message::Error { .. } => {}
         }
     }

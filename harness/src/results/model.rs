@@ -266,6 +266,9 @@ pub struct RoundResult {
     /// submission, wait and read-back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_median_s: Option<f64>,
+    /// Server scenarios: this worker's rate search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<crate::server::Search>,
 }
 
 /// Statistics of `samples_s` (see the `stats` crate for the definitions).

@@ -56,6 +56,16 @@ pub struct ScenarioSection {
     /// `param = [values...]`: the scenario runs the cartesian product.
     #[serde(default)]
     pub sweep: SpannedTable,
+    /// `latency` (the default: one request at a time, timed) or `server` (requests arrive
+    /// by a Poisson process; the highest rate whose `percentile` latency is within `slo`).
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
+    /// A server scenario's latency bound (`"100ms"`).
+    #[serde(default)]
+    pub slo: Option<Spanned<Seconds>>,
+    /// The percentile that must stay within `slo`, in (0, 1); default 0.99.
+    #[serde(default)]
+    pub percentile: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::file::{MeasureSection, Overrides, ProfileFile, SpannedTable, SuiteFile};
+use super::file::{
+    MeasureSection, Overrides, ProfileFile, ScenarioSection, SpannedTable, SuiteFile,
+};
 use crate::results::{MeasurePolicy, SuiteInfo, Tolerance, threads_text, value_text};
+use crate::server::ServerSpec;
 use crate::workloads::{self, WorkloadSpec};
 
 /// A suite or profile mistake: where it is and what was expected.
@@ -41,6 +44,8 @@ pub struct CaseSpec {
     pub subject: String,
     /// 0 = all cores.
     pub threads: usize,
+    /// A server scenario's latency bound; `None` measures latency one request at a time.
+    pub server: Option<ServerSpec>,
 }
 
 pub struct ResolvedSuite {
@@ -91,7 +96,7 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
     let threads = resolve_threads(opts.threads.as_deref(), &file, &source)?;
     let workload = resolve_workload(&file, &overrides, &source)?;
     let mut cases = Vec::new();
-    for scenario in scenarios(&file, &source) {
+    for scenario in scenarios(&file, &source)? {
         cases.extend(expand_scenario(
             &scenario, &workload, &subjects, &threads, &source,
         )?);
@@ -310,27 +315,88 @@ struct Scenario {
     sweep: SpannedTable,
     /// Where parameter errors of its cases point.
     location: String,
+    server: Option<ServerSpec>,
 }
 
 /// The suite's `[[scenario]]`s, or one `default` scenario.
-fn scenarios(file: &SuiteFile, source: &Source) -> Vec<Scenario> {
+fn scenarios(file: &SuiteFile, source: &Source) -> Result<Vec<Scenario>, SuiteError> {
     if file.scenarios.is_empty() {
-        return vec![Scenario {
+        return Ok(vec![Scenario {
             name: "default".into(),
             params: SpannedTable::new(),
             sweep: SpannedTable::new(),
             location: source.at(file.workload.kind.span()),
-        }];
+            server: None,
+        }]);
     }
     file.scenarios
         .iter()
-        .map(|s| Scenario {
-            name: s.name.get_ref().clone(),
-            params: s.params.clone(),
-            sweep: s.sweep.clone(),
-            location: source.at(s.name.span()),
+        .map(|s| {
+            Ok(Scenario {
+                name: s.name.get_ref().clone(),
+                params: s.params.clone(),
+                sweep: s.sweep.clone(),
+                location: source.at(s.name.span()),
+                server: server_spec(s, source)?,
+            })
         })
         .collect()
+}
+
+/// A scenario's mode: `None` for latency, the bound for a server.
+fn server_spec(s: &ScenarioSection, source: &Source) -> Result<Option<ServerSpec>, SuiteError> {
+    let name = s.name.get_ref();
+    let mode = s.mode.as_ref().map_or("latency", |m| m.get_ref().as_str());
+    match mode {
+        "latency" => {
+            let stray = s.slo.as_ref().map(|v| ("slo", v.span()));
+            let stray = stray.or(s.percentile.as_ref().map(|v| ("percentile", v.span())));
+            match stray {
+                Some((key, span)) => Err(err(
+                    &source.at(span),
+                    format!(
+                        "scenario `{name}`: {key} is a server scenario's (add mode = \"server\")"
+                    ),
+                )),
+                None => Ok(None),
+            }
+        }
+        "server" => {
+            let slo = s.slo.as_ref().ok_or_else(|| {
+                err(
+                    &source.at(s.name.span()),
+                    format!("scenario `{name}`: a server scenario needs slo, a latency bound like \"100ms\""),
+                )
+            })?;
+            if slo.get_ref().0 <= 0.0 {
+                return Err(err(
+                    &source.at(slo.span()),
+                    format!("scenario `{name}`: slo: expected a duration above zero"),
+                ));
+            }
+            let percentile = match &s.percentile {
+                Some(p) if !(p.get_ref() > &0.0 && p.get_ref() < &1.0) => {
+                    return Err(err(
+                        &source.at(p.span()),
+                        format!(
+                            "scenario `{name}`: percentile: expected a fraction between 0 and 1 (0.99 for p99), got {}",
+                            p.get_ref()
+                        ),
+                    ));
+                }
+                Some(p) => *p.get_ref(),
+                None => 0.99,
+            };
+            Ok(Some(ServerSpec {
+                slo_s: slo.get_ref().0,
+                percentile,
+            }))
+        }
+        other => Err(err(
+            &source.at(s.mode.as_ref().map_or(s.name.span(), |m| m.span())),
+            format!("scenario `{name}`: mode: expected \"latency\" or \"server\", got \"{other}\""),
+        )),
+    }
 }
 
 type Axis = (String, Vec<serde_json::Value>);
@@ -416,6 +482,7 @@ fn expand_scenario(
                     },
                     subject: subject.clone(),
                     threads: t,
+                    server: scenario.server,
                 });
             }
         }

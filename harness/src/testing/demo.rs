@@ -74,6 +74,7 @@ pub fn measured(
             median_s: median_s * (1.0 + 0.01 * round as f64),
             timer_overhead_s: 25e-9,
             device_median_s: None,
+            server: None,
         })
         .collect();
     let mut case = CaseResult {

@@ -97,6 +97,7 @@ impl Synth {
                 median_s: stats::quantile(&these, 0.5),
                 timer_overhead_s: 2e-8,
                 device_median_s: None,
+                server: None,
             });
         }
         let params: BTreeMap<String, serde_json::Value> = self

@@ -10,6 +10,7 @@ use engine::Parity;
 
 use super::protocol::{Job, Message};
 use crate::results::{MeasurePolicy, Warmup};
+use crate::server::{self, ServerSpec};
 use crate::workloads::{LabelledText, TextPipeline};
 use crate::{tensorfile, workloads};
 
@@ -119,6 +120,11 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
     let (warm, estimate) = warm_up(&mut body, &job.budget, first)?;
     send(&warm);
 
+    if let Some(spec) = job.server {
+        *stage = "server";
+        return serve(job, spec, estimate, &mut body);
+    }
+
     *stage = "measure";
     device_s.borrow_mut().clear();
     let per_sample = (job.budget.min_sample_time_s / estimate.as_secs_f64().max(1e-9)).ceil();
@@ -132,6 +138,49 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
         *device_median_s = (!d.is_empty()).then(|| median(&d).as_secs_f64());
     }
     send(&done);
+    Ok(())
+}
+
+/// The server scenario: the rate search, its requests' service times as samples, `done`.
+fn serve(
+    job: &Job,
+    spec: ServerSpec,
+    estimate: Duration,
+    body: &mut impl FnMut() -> Result<()>,
+) -> Result<()> {
+    let start = Instant::now();
+    let mut service = Vec::new();
+    let mut timed = || {
+        let t = Instant::now();
+        body()?;
+        service.push(t.elapsed().as_secs_f64());
+        Ok(())
+    };
+    // Seeded by case and round: the recorded seeds replay every probe's arrivals.
+    let seed = engine::hash::fnv1a(job.case_id.as_bytes()) ^ u64::from(job.round);
+    let search = server::search(spec, estimate.as_secs_f64(), seed, |rate, n, s| {
+        server::serve(&server::arrivals(rate, n, s), &mut timed)
+    })?;
+    if search.probes.is_empty() {
+        // Nothing probed (the service time alone exceeds the SLO): still time a few runs.
+        for _ in 0..WINDOW {
+            timed()?;
+        }
+    }
+    send(&Message::Server { search });
+    for chunk in service.chunks(CHUNK) {
+        send(&Message::Samples {
+            iterations_per_sample: 1,
+            samples_s: chunk.to_vec(),
+        });
+    }
+    send(&Message::Done {
+        measure_wall_s: start.elapsed().as_secs_f64(),
+        iterations: service.len() as u64,
+        timer_overhead_s: timer_overhead(1)?,
+        peak_rss_bytes: peak_rss_bytes(),
+        device_median_s: None,
+    });
     Ok(())
 }
 
@@ -247,19 +296,24 @@ fn measure(
     let measure_wall_s = start.elapsed().as_secs_f64();
     flush(&mut chunk, k);
 
-    let mut empty = || Ok(());
-    let overhead: Vec<f64> = (0..101)
-        .map(|_| time_batch(&mut empty, k))
-        .collect::<Result<_>>()?;
-    let mut overhead = overhead;
-    overhead.sort_by(f64::total_cmp);
     Ok(Message::Done {
         measure_wall_s,
         iterations,
-        timer_overhead_s: overhead[overhead.len() / 2],
+        timer_overhead_s: timer_overhead(k)?,
         peak_rss_bytes: peak_rss_bytes(),
         device_median_s: None,
     })
+}
+
+/// The timing loop's own cost per iteration in batches of `k`: the median of 101 batches
+/// with an empty body.
+fn timer_overhead(k: u64) -> Result<f64> {
+    let mut empty = || Ok(());
+    let mut overhead: Vec<f64> = (0..101)
+        .map(|_| time_batch(&mut empty, k))
+        .collect::<Result<_>>()?;
+    overhead.sort_by(f64::total_cmp);
+    Ok(overhead[overhead.len() / 2])
 }
 
 /// Seconds per iteration over a batch of `k` iterations.

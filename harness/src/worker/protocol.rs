@@ -13,6 +13,8 @@
 //!    the expected ones and the reference interpreter's (not timed).
 //! 5. `warmup` — iterations and seconds spent warming up, and whether `auto` converged.
 //! 6. `samples` — per-iteration seconds, sent in chunks as they are measured.
+//!    Server scenarios: `server`, the rate search and its probes, then the service time
+//!    of every request it served as samples.
 //! 7. `done` — wall time and iteration count of the measurement, timer overhead, peak RSS.
 //!
 //! At any point the child may send `error` and exit non-zero. Standard output carries only
@@ -25,6 +27,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::results::{MeasurePolicy, Tolerance};
+use crate::server::{Search, ServerSpec};
 use crate::workloads::WorkloadSpec;
 
 /// What the parent asks of one worker.
@@ -41,6 +44,10 @@ pub struct Job {
     /// safetensors file with the reference outputs (`output.0`, `output.1`, ...).
     pub reference: PathBuf,
     pub tolerance: Tolerance,
+    /// A server scenario's bound: the worker searches the highest rate within it instead of
+    /// timing one request at a time.
+    #[serde(default)]
+    pub server: Option<ServerSpec>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -70,6 +77,11 @@ pub enum Message {
     Samples {
         iterations_per_sample: u64,
         samples_s: Vec<f64>,
+    },
+    /// Server scenarios only, before `done`: the rate search (samples are then the
+    /// service times of its requests).
+    Server {
+        search: Search,
     },
     Done {
         measure_wall_s: f64,

@@ -26,7 +26,10 @@ use super::summary::{self, Summary};
 use detail::{Detail, detail};
 use run::{build, config, counts, rfc3339_seconds};
 use system::{machine_line, system_rows};
-use tables::{AccuracyRow, CorrectnessRow, ResultRow, accuracy_row, correctness_row, result_row};
+use tables::{
+    AccuracyRow, CorrectnessRow, ResultRow, ServerRow, accuracy_row, correctness_row, result_row,
+    server_row,
+};
 
 const TEMPLATE_NAME: &str = "report.md.j2";
 const TEMPLATE: &str = include_str!("../../../../reports/templates/report.md.j2");
@@ -98,6 +101,7 @@ struct Context {
     results: Vec<ResultRow>,
     correctness: Vec<CorrectnessRow>,
     accuracy: Vec<AccuracyRow>,
+    server: Vec<ServerRow>,
     problems: Vec<ProblemRow>,
     unavailable: Vec<Unavailable>,
     details: Vec<Detail>,
@@ -205,6 +209,10 @@ impl Context {
             accuracy: in_group_order(r)
                 .into_iter()
                 .filter_map(|c| accuracy_row(c, &varying))
+                .collect(),
+            server: in_group_order(r)
+                .into_iter()
+                .filter_map(|c| server_row(c, &varying))
                 .collect(),
             problems: r
                 .cases

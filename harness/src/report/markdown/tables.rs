@@ -1,8 +1,9 @@
-//! The results, correctness and accuracy tables: one row per case.
+//! The results, correctness, accuracy and server tables: one row per case.
 
 use serde::Serialize;
 
 use crate::results::{CaseResult, Status, threads_text};
+use crate::server::Search;
 
 use super::{NONE, percentile_text};
 use crate::report::format::{self, duration};
@@ -44,6 +45,19 @@ pub(super) struct AccuracyRow {
     weights: String,
     accuracy: String,
     agreement: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct ServerRow {
+    case: String,
+    subject: String,
+    threads: String,
+    bound: String,
+    max_qps: String,
+    per_process: String,
+    p50: String,
+    percentile: String,
+    probes: String,
 }
 
 pub(super) fn median(values: &[f64]) -> Option<f64> {
@@ -126,4 +140,49 @@ pub(super) fn accuracy_row(c: &CaseResult, varying: &Varying<'_>) -> Option<Accu
         },
         agreement: share(a.agree_with_reference),
     })
+}
+
+/// A server case: the median over worker processes of the highest rate within the bound,
+/// and the latencies of the process whose maximum is that median.
+pub(super) fn server_row(c: &CaseResult, varying: &Varying<'_>) -> Option<ServerRow> {
+    let searches: Vec<&Search> = c.rounds.iter().filter_map(|r| r.server.as_ref()).collect();
+    let spec = searches.first()?.spec;
+    let maxima: Vec<f64> = searches.iter().filter_map(|s| s.max_qps).collect();
+    let mid = median(&maxima);
+    let typical = mid.and_then(|m| {
+        searches.iter().filter_map(|s| s.best()).min_by(|a, b| {
+            (a.offered_qps - m)
+                .abs()
+                .total_cmp(&(b.offered_qps - m).abs())
+        })
+    });
+    let qps = |q: f64| format!("{} QPS", format::sig3(q));
+    Some(ServerRow {
+        case: groups::case_label(varying, &c.scenario, &c.params),
+        subject: c.subject.clone(),
+        threads: threads_cell(c),
+        bound: format!(
+            "{} ≤ {}",
+            percentile_name(spec.percentile),
+            duration(spec.slo_s)
+        ),
+        max_qps: mid.map_or_else(|| "none within the bound".into(), qps),
+        per_process: searches
+            .iter()
+            .map(|s| s.max_qps.map_or_else(|| NONE.to_string(), format::sig3))
+            .collect::<Vec<_>>()
+            .join(", "),
+        p50: typical.map_or_else(|| NONE.into(), |p| duration(p.p50_s)),
+        percentile: typical.map_or_else(|| NONE.into(), |p| duration(p.percentile_s)),
+        probes: searches
+            .iter()
+            .map(|s| s.probes.len())
+            .sum::<usize>()
+            .to_string(),
+    })
+}
+
+/// `p99` for 0.99, `p99.9` for 0.999.
+pub(super) fn percentile_name(p: f64) -> String {
+    format!("p{}", format::sig3(p * 100.0).trim_end_matches(".0"))
 }

@@ -1,0 +1,289 @@
+//! The server scenario: requests arrive by a seeded Poisson process at an offered rate into
+//! a first-in-first-out queue that one subject serves, one request at a time; a request's
+//! latency is its completion minus its arrival, so queueing counts. A bisection on the rate
+//! finds the highest rate whose latency percentile stays within the SLO.
+//!
+//! Each probe runs at least [`min_queries`] requests: for p99 that is 459, LoadGen's
+//! early-stopping count, the fewest queries for which zero over-SLO queries bound the 99th
+//! percentile at 99% confidence. A probe passes when its observed percentile is within the
+//! SLO (LoadGen's server criterion); the probe's seed, rate and query count replay its
+//! arrivals exactly.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// What a server scenario asks for: a latency bound at a percentile.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerSpec {
+    /// The latency bound, seconds.
+    pub slo_s: f64,
+    /// The percentile that must stay within it, as a fraction (0.99).
+    pub percentile: f64,
+}
+
+/// The search stops when the bracket around the maximum rate is this narrow (relative).
+const PRECISION: f64 = 0.05;
+/// Probes at most, whatever the bracket.
+const MAX_PROBES: usize = 10;
+/// The lowest rate probed, as a fraction of the service rate.
+const MIN_UTILISATION: f64 = 1.0 / 16.0;
+/// Confidence of the early-stopping bound behind [`min_queries`].
+const CONFIDENCE: f64 = 0.99;
+
+/// One probe: an offered rate and what the queue did at it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    pub offered_qps: f64,
+    /// Requests completed per second of the probe's wall time.
+    pub achieved_qps: f64,
+    pub queries: u64,
+    /// Seed of the arrival process (with `offered_qps` and `queries`, replays it).
+    pub seed: u64,
+    pub p50_s: f64,
+    /// The latency at the spec's percentile.
+    pub percentile_s: f64,
+    /// Requests whose latency exceeded the SLO.
+    pub over_slo: u64,
+    pub pass: bool,
+}
+
+/// A finished search: every probe in the order run, and the highest passing rate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Search {
+    pub spec: ServerSpec,
+    pub probes: Vec<Probe>,
+    /// The highest offered rate that passed; `None` when none did.
+    pub max_qps: Option<f64>,
+}
+
+impl Search {
+    /// The passing probe at the maximum rate.
+    pub fn best(&self) -> Option<&Probe> {
+        let max = self.max_qps?;
+        self.probes.iter().find(|p| p.pass && p.offered_qps == max)
+    }
+}
+
+/// Arrival times, seconds from the start, of `n` requests at `rate` per second: gaps drawn
+/// from the exponential distribution by inversion.
+pub fn arrivals(rate: f64, n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut t = 0.0;
+    (0..n)
+        .map(|_| {
+            let u: f64 = rng.random();
+            t += -(1.0 - u).ln() / rate;
+            t
+        })
+        .collect()
+}
+
+/// The fewest queries for which zero over-SLO queries show, at 99% confidence, that the
+/// `percentile` latency is within the SLO: ⌈ln(0.01) / ln(p)⌉.
+pub fn min_queries(percentile: f64) -> usize {
+    ((1.0 - CONFIDENCE).ln() / percentile.ln()).ceil() as usize
+}
+
+/// Serves requests arriving at `arrivals` in order with `run`, one at a time, and returns
+/// each one's latency (completion − arrival) and the wall time until the last completed.
+pub fn serve(arrivals: &[f64], mut run: impl FnMut() -> Result<()>) -> Result<(Vec<f64>, f64)> {
+    let start = Instant::now();
+    let mut latencies = Vec::with_capacity(arrivals.len());
+    for &at in arrivals {
+        wait_until(start, at);
+        run()?;
+        latencies.push(start.elapsed().as_secs_f64() - at);
+    }
+    Ok((latencies, start.elapsed().as_secs_f64()))
+}
+
+/// Sleeps until `at` seconds after `start`; the last stretch spins, since a sleep may
+/// overshoot by a scheduler tick and that would count as the subject's latency.
+fn wait_until(start: Instant, at: f64) {
+    const SPIN: Duration = Duration::from_micros(200);
+    let target = start + Duration::from_secs_f64(at);
+    loop {
+        let now = Instant::now();
+        if now >= target {
+            return;
+        }
+        let left = target - now;
+        if left > SPIN {
+            std::thread::sleep(left - SPIN);
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// Bisects the offered rate between zero and the service rate `1 / service_s` (no single
+/// server sustains more), starting at half of it, until the bracket is [`PRECISION`] wide.
+/// `probe(rate, queries, seed)` runs one probe and returns its latencies and wall time.
+/// A service time above the SLO passes no rate, so nothing is probed; nor below
+/// [`MIN_UTILISATION`] of the service rate, where a failure is the service time's own tail
+/// and each halving would double the probe's duration.
+pub fn search(
+    spec: ServerSpec,
+    service_s: f64,
+    seed: u64,
+    mut probe: impl FnMut(f64, usize, u64) -> Result<(Vec<f64>, f64)>,
+) -> Result<Search> {
+    let queries = min_queries(spec.percentile);
+    let service_rate = 1.0 / service_s.max(1e-9);
+    let (mut lo, mut hi) = (0.0_f64, service_rate);
+    let mut probes = Vec::new();
+    let mut max_qps = None;
+    while service_s <= spec.slo_s
+        && probes.len() < MAX_PROBES
+        && (hi - lo) > PRECISION * hi
+        && hi > MIN_UTILISATION * service_rate
+    {
+        let rate = (lo + hi) / 2.0;
+        let probe_seed = seed.wrapping_add(probes.len() as u64);
+        let (latencies, wall_s) = probe(rate, queries, probe_seed)?;
+        let p = judge(spec, rate, probe_seed, &latencies, wall_s);
+        if p.pass {
+            lo = rate;
+            max_qps = Some(rate);
+        } else {
+            hi = rate;
+        }
+        probes.push(p);
+    }
+    Ok(Search {
+        spec,
+        probes,
+        max_qps,
+    })
+}
+
+/// The probe's statistics and whether its percentile latency is within the SLO.
+pub fn judge(spec: ServerSpec, rate: f64, seed: u64, latencies: &[f64], wall_s: f64) -> Probe {
+    let mut sorted = latencies.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let percentile_s = stats::quantile(&sorted, spec.percentile);
+    Probe {
+        offered_qps: rate,
+        achieved_qps: latencies.len() as f64 / wall_s.max(1e-12),
+        queries: latencies.len() as u64,
+        seed,
+        p50_s: stats::quantile(&sorted, 0.5),
+        percentile_s,
+        over_slo: latencies.iter().filter(|&&l| l > spec.slo_s).count() as u64,
+        pass: percentile_s <= spec.slo_s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Kolmogorov–Smirnov: the gaps of the arrival process are exponential with the asked
+    /// mean (critical value at α = 0.01: 1.628 / √n).
+    #[test]
+    fn arrival_gaps_are_exponential_at_the_rate() {
+        let (rate, n) = (80.0, 20_000);
+        let t = arrivals(rate, n, 7);
+        let mut gaps: Vec<f64> = std::iter::once(t[0])
+            .chain(t.windows(2).map(|w| w[1] - w[0]))
+            .collect();
+        let mean = gaps.iter().sum::<f64>() / n as f64;
+        assert!((mean * rate - 1.0).abs() < 0.03, "mean gap {mean}");
+        gaps.sort_by(f64::total_cmp);
+        let d = gaps
+            .iter()
+            .enumerate()
+            .map(|(i, &g)| {
+                let f = 1.0 - (-rate * g).exp();
+                (f - i as f64 / n as f64)
+                    .abs()
+                    .max(((i + 1) as f64 / n as f64 - f).abs())
+            })
+            .fold(0.0, f64::max);
+        assert!(d < 1.628 / (n as f64).sqrt(), "KS statistic {d}");
+        assert_eq!(
+            arrivals(rate, 10, 7),
+            t[..10],
+            "a seed replays its arrivals"
+        );
+        assert_ne!(arrivals(rate, 10, 8), t[..10]);
+    }
+
+    #[test]
+    fn min_queries_is_loadgens_early_stopping_count() {
+        assert_eq!(min_queries(0.99), 459);
+        assert_eq!(min_queries(0.9), 44);
+    }
+
+    /// A simulated M/D/1 queue (deterministic 10 ms service): the search's maximum lies
+    /// where the queue's p99 reaches the SLO, below the service rate.
+    #[test]
+    fn the_search_finds_the_rate_where_the_percentile_meets_the_slo() {
+        let service = 0.010;
+        let spec = ServerSpec {
+            slo_s: 0.100,
+            percentile: 0.99,
+        };
+        let simulate = |rate: f64, n: usize, seed: u64| {
+            let mut free_at = 0.0_f64;
+            let lat = arrivals(rate, n, seed)
+                .into_iter()
+                .map(|a| {
+                    free_at = free_at.max(a) + service;
+                    free_at - a
+                })
+                .collect::<Vec<_>>();
+            Ok((lat, free_at))
+        };
+        let s = search(spec, service, 1, simulate).unwrap();
+        let max = s.max_qps.unwrap();
+        assert!((60.0..=95.0).contains(&max), "{s:#?}");
+        assert!(s.probes.len() <= MAX_PROBES);
+        let best = s.best().unwrap();
+        assert!(best.percentile_s <= 0.1 && best.queries == 459);
+        assert!(s.probes.iter().all(|p| p.pass == (p.percentile_s <= 0.1)));
+        // Never above the service rate.
+        assert!(s.probes.iter().all(|p| p.offered_qps < 100.0));
+    }
+
+    #[test]
+    fn a_service_slower_than_the_slo_passes_no_rate() {
+        let spec = ServerSpec {
+            slo_s: 0.010,
+            percentile: 0.99,
+        };
+        let s = search(spec, 0.020, 1, |_, n, _| Ok((vec![0.020; n], 1.0))).unwrap();
+        assert_eq!(s.max_qps, None);
+        assert!(s.probes.is_empty() && s.best().is_none());
+        // Within the SLO on average but with a slow tail: probes stop at 1/16 of the
+        // service rate instead of halving on.
+        let spec = ServerSpec {
+            slo_s: 0.030,
+            ..spec
+        };
+        let tail = |_: f64, n: usize, _: u64| {
+            let mut l = vec![0.020; n];
+            l[..n / 50].fill(0.050);
+            Ok((l, 1.0))
+        };
+        let s = search(spec, 0.020, 1, tail).unwrap();
+        assert_eq!(s.max_qps, None);
+        assert_eq!(s.probes.len(), 4, "{s:#?}"); // 25, 12.5, 6.25, 3.125 of 50 QPS
+    }
+
+    #[test]
+    fn serve_counts_queueing_in_latency() {
+        // Two requests at once, 5 ms each: the second waits for the first.
+        let (lat, wall) = serve(&[0.0, 0.0], || {
+            std::thread::sleep(Duration::from_millis(5));
+            Ok(())
+        })
+        .unwrap();
+        assert!(lat[1] >= lat[0] + 0.004, "{lat:?}");
+        assert!(wall >= 0.010);
+    }
+}

@@ -1,0 +1,82 @@
+//! The server scenario end to end: a fake subject with a known service time (a 10 ms sleep)
+//! under Poisson arrivals, searched for the highest rate whose p99 stays within 100 ms.
+
+mod common;
+
+use common::{Project, text};
+use serde_json::Value;
+
+const SERVING: &str = r#"[suite]
+name = "serving"
+description = "server scenario test"
+
+[workload]
+kind = "linear"
+seed = 7
+params = { in_features = 16, out_features = 8, batch = 1 }
+
+[[scenario]]
+name = "serve"
+mode = "server"
+slo = "100ms"
+
+[subjects]
+run = ["fake:sleep=10ms"]
+threads = [1]
+"#;
+
+/// An M/D/1 queue at 10 ms per request keeps its p99 within 100 ms up to roughly 80 QPS;
+/// no single server passes 100 (its service rate).
+#[test]
+fn a_10ms_service_sustains_70_to_95_qps_at_p99_100ms() {
+    let p = Project::new();
+    p.write("suites/serving.toml", SERVING);
+    let out = p.harness(&[
+        "suite",
+        "serving",
+        "--profile",
+        "test",
+        "--set",
+        "measure.rounds=1",
+        "--set",
+        "measure.timeout=300s",
+    ]);
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let dir = p.run_dir("serving");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    let case = &results["cases"][0];
+    assert_eq!(case["id"], "serve/fake:sleep=10ms/threads=1");
+    assert_eq!(case["status"], "ok", "{case:#}");
+    let search = &case["rounds"][0]["server"];
+    let max = search["max_qps"].as_f64().unwrap();
+    assert!((70.0..=95.0).contains(&max), "max {max} QPS: {search:#}");
+    let probes = search["probes"].as_array().unwrap();
+    assert!(probes.len() >= 4, "{search:#}");
+    for probe in probes {
+        assert!(probe["offered_qps"].as_f64().unwrap() < 100.0, "{probe}");
+        assert_eq!(probe["queries"], 459, "LoadGen's p99 early-stopping count");
+        let pass = probe["percentile_s"].as_f64().unwrap() <= 0.1;
+        assert_eq!(probe["pass"], pass, "{probe}");
+    }
+    // The samples are the requests' service times: the rate never beats one server's
+    // throughput (1 / service time), within the median's confidence interval.
+    let ci_low = case["summary"]["ci_low_s"].as_f64().unwrap();
+    assert!((0.0099..0.013).contains(&ci_low), "service time {ci_low}");
+    assert!(max <= 1.0 / ci_low, "{max} QPS above 1 / {ci_low} s");
+
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("## Server"), "{report}");
+    let row = report
+        .lines()
+        .find(|l| l.starts_with("| serve | fake:sleep=10ms | 1 | p99 ≤ 100 ms |"))
+        .unwrap_or_else(|| panic!("no server row:\n{report}"));
+    assert!(row.contains(" QPS |"), "{row}");
+    let problems = harness::testing::markdown::table_problems(&report);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
