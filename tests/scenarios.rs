@@ -25,8 +25,11 @@ run = ["fake:sleep=10ms"]
 threads = [1]
 "#;
 
-/// An M/D/1 queue at 10 ms per request keeps its p99 within 100 ms up to roughly 80 QPS;
-/// no single server passes 100 (its service rate).
+/// An M/D/1 queue whose requests take 10.2 ms (the sleep and its wake-up) keeps its p99
+/// within 100 ms up to about 76 QPS (simulated with 200 000 requests: 72 QPS gives a p99
+/// of 82 ms, 78 gives 106 ms); no single server passes 100, its service rate. A 459-query
+/// probe reads p99 off its 5th-slowest request, so near the knee a probe passes or fails
+/// by chance: the bound below allows for that.
 #[test]
 fn a_10ms_service_sustains_70_to_95_qps_at_p99_100ms() {
     let p = Project::new();
@@ -55,7 +58,7 @@ fn a_10ms_service_sustains_70_to_95_qps_at_p99_100ms() {
     assert_eq!(case["status"], "ok", "{case:#}");
     let search = &case["rounds"][0]["server"];
     let max = search["max_qps"].as_f64().unwrap();
-    assert!((70.0..=95.0).contains(&max), "max {max} QPS: {search:#}");
+    assert!((65.0..=95.0).contains(&max), "max {max} QPS: {search:#}");
     let probes = search["probes"].as_array().unwrap();
     assert!(probes.len() >= 4, "{search:#}");
     for probe in probes {
@@ -77,6 +80,11 @@ fn a_10ms_service_sustains_70_to_95_qps_at_p99_100ms() {
         .find(|l| l.starts_with("| serve | fake:sleep=10ms | 1 | p99 ≤ 100 ms |"))
         .unwrap_or_else(|| panic!("no server row:\n{report}"));
     assert!(row.contains(" QPS |"), "{row}");
+    assert!(
+        dir.join("plots/server_serve_fake_sleep-10ms_threads-1.png")
+            .is_file(),
+        "the latency-QPS chart"
+    );
     let problems = harness::testing::markdown::table_problems(&report);
     assert!(problems.is_empty(), "{problems:#?}");
 }

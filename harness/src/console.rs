@@ -1,7 +1,8 @@
-//! The summary table printed at the end of a run.
+//! The summary table printed at the end of a run, and a line per server case.
 
-use crate::report::format::duration;
+use crate::report::format::{duration, server_bound, sig3};
 use crate::results::{RunResults, Status};
+use crate::server::CaseServer;
 
 pub fn print_summary(results: &RunResults) {
     println!();
@@ -28,5 +29,21 @@ pub fn print_summary(results: &RunResults) {
                 case.reason.as_deref().unwrap_or("")
             ),
         }
+    }
+    for case in &results.cases {
+        let Some(s) = CaseServer::of(&case.rounds) else {
+            continue;
+        };
+        let at = |p: &crate::server::Probe| {
+            format!(", p50 {} at {} QPS", duration(p.p50_s), sig3(p.offered_qps))
+        };
+        println!(
+            "{}: max {} with {}{}",
+            case.id,
+            s.max_qps
+                .map_or_else(|| "none".into(), |q| format!("{} QPS", sig3(q))),
+            server_bound(&s.spec),
+            s.typical.map(at).unwrap_or_default()
+        );
     }
 }

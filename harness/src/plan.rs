@@ -25,8 +25,11 @@ pub struct Plan {
     /// The case needing the most memory (its id and workload parameters), and its estimate
     /// in bytes.
     pub largest: Option<(String, u64)>,
-    /// Estimated duration, seconds: at the profile's minimum time and at its maximum.
+    /// Estimated duration, seconds: at the profile's minimum time and at its maximum
+    /// (server cases' searches not included: they scale with the service time).
     pub seconds: (f64, f64),
+    /// Cases of server scenarios.
+    pub server_cases: usize,
 }
 
 impl Plan {
@@ -60,6 +63,7 @@ impl Plan {
                 overhead + suite.cases.len() as f64 * m.min_time_s,
                 overhead + suite.cases.len() as f64 * m.max_time_s,
             ),
+            server_cases: suite.cases.iter().filter(|c| c.server.is_some()).count(),
         }
     }
 
@@ -106,6 +110,14 @@ impl Plan {
                 format::bytes(*bytes)
             ));
         }
+        if self.server_cases > 0 {
+            let (lo, hi) = crate::server::search_cost();
+            line.push_str(&format!(
+                "; plus {} server case(s): each worker's rate search takes about {lo} to {hi} \
+                 times one request's service time",
+                self.server_cases
+            ));
+        }
         line
     }
 }
@@ -120,6 +132,7 @@ mod tests {
             workers: cases * 5,
             largest: Some(("x/engine-cpu/threads=1 (size = 8)".into(), largest)),
             seconds: (seconds, 2.0 * seconds),
+            server_cases: 0,
         }
     }
 

@@ -26,7 +26,7 @@ pub struct ServerSpec {
 }
 
 /// The search stops when the bracket around the maximum rate is this narrow (relative).
-const PRECISION: f64 = 0.05;
+const PRECISION: f64 = 0.02;
 /// Probes at most, whatever the bracket.
 const MAX_PROBES: usize = 10;
 /// The lowest rate probed, as a fraction of the service rate.
@@ -66,6 +66,52 @@ impl Search {
         let max = self.max_qps?;
         self.probes.iter().find(|p| p.pass && p.offered_qps == max)
     }
+}
+
+/// A server case over its worker processes: the median of their maximum rates, and the
+/// passing probe closest to it (whose latencies reports show).
+#[derive(Clone, Debug)]
+pub struct CaseServer<'a> {
+    pub spec: ServerSpec,
+    /// Each process's maximum, in round order.
+    pub per_process: Vec<Option<f64>>,
+    pub max_qps: Option<f64>,
+    pub typical: Option<&'a Probe>,
+    pub probes: usize,
+}
+
+impl CaseServer<'_> {
+    /// The searches of a case's rounds; `None` for a latency case.
+    pub fn of(rounds: &[crate::results::RoundResult]) -> Option<CaseServer<'_>> {
+        let searches: Vec<&Search> = rounds.iter().filter_map(|r| r.server.as_ref()).collect();
+        let spec = searches.first()?.spec;
+        let per_process: Vec<Option<f64>> = searches.iter().map(|s| s.max_qps).collect();
+        let mut maxima: Vec<f64> = per_process.iter().flatten().copied().collect();
+        maxima.sort_by(f64::total_cmp);
+        let max_qps = (!maxima.is_empty()).then(|| stats::quantile(&maxima, 0.5));
+        let typical = max_qps.and_then(|m| {
+            searches.iter().filter_map(|s| s.best()).min_by(|a, b| {
+                (a.offered_qps - m)
+                    .abs()
+                    .total_cmp(&(b.offered_qps - m).abs())
+            })
+        });
+        Some(CaseServer {
+            spec,
+            per_process,
+            max_qps,
+            typical,
+            probes: searches.iter().map(|s| s.probes.len()).sum(),
+        })
+    }
+}
+
+/// What a p99 search costs in units of one request's service time, roughly: at least 5
+/// probes of [`min_queries`] requests near the service rate; at most the probes at 1/2,
+/// 1/4, 1/8 and 1/16 of it all failing (2 + 4 + 8 + 16 times the requests).
+pub fn search_cost() -> (usize, usize) {
+    let n = min_queries(0.99);
+    (5 * n, 30 * n)
 }
 
 /// Arrival times, seconds from the start, of `n` requests at `rate` per second: gaps drawn

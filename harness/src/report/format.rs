@@ -237,3 +237,9 @@ mod tests {
         assert_eq!(param_compact(0.25), "0.250");
     }
 }
+
+/// A server scenario's bound: `p99 ≤ 100 ms`.
+pub fn server_bound(spec: &crate::server::ServerSpec) -> String {
+    let p = sig3(spec.percentile * 100.0);
+    format!("p{} ≤ {}", p.trim_end_matches(".0"), duration(spec.slo_s))
+}

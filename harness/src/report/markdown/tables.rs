@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::results::{CaseResult, Status, threads_text};
-use crate::server::Search;
+use crate::server::CaseServer;
 
 use super::{NONE, percentile_text};
 use crate::report::format::{self, duration};
@@ -143,46 +143,28 @@ pub(super) fn accuracy_row(c: &CaseResult, varying: &Varying<'_>) -> Option<Accu
 }
 
 /// A server case: the median over worker processes of the highest rate within the bound,
-/// and the latencies of the process whose maximum is that median.
+/// and the latencies of the process whose maximum is closest to it.
 pub(super) fn server_row(c: &CaseResult, varying: &Varying<'_>) -> Option<ServerRow> {
-    let searches: Vec<&Search> = c.rounds.iter().filter_map(|r| r.server.as_ref()).collect();
-    let spec = searches.first()?.spec;
-    let maxima: Vec<f64> = searches.iter().filter_map(|s| s.max_qps).collect();
-    let mid = median(&maxima);
-    let typical = mid.and_then(|m| {
-        searches.iter().filter_map(|s| s.best()).min_by(|a, b| {
-            (a.offered_qps - m)
-                .abs()
-                .total_cmp(&(b.offered_qps - m).abs())
-        })
-    });
+    let s = CaseServer::of(&c.rounds)?;
     let qps = |q: f64| format!("{} QPS", format::sig3(q));
     Some(ServerRow {
         case: groups::case_label(varying, &c.scenario, &c.params),
         subject: c.subject.clone(),
         threads: threads_cell(c),
-        bound: format!(
-            "{} ≤ {}",
-            percentile_name(spec.percentile),
-            duration(spec.slo_s)
-        ),
-        max_qps: mid.map_or_else(|| "none within the bound".into(), qps),
-        per_process: searches
+        bound: format::server_bound(&s.spec),
+        max_qps: s
+            .max_qps
+            .map_or_else(|| "none within the bound".into(), qps),
+        per_process: s
+            .per_process
             .iter()
-            .map(|s| s.max_qps.map_or_else(|| NONE.to_string(), format::sig3))
+            .map(|m| m.map_or_else(|| NONE.to_string(), format::sig3))
             .collect::<Vec<_>>()
             .join(", "),
-        p50: typical.map_or_else(|| NONE.into(), |p| duration(p.p50_s)),
-        percentile: typical.map_or_else(|| NONE.into(), |p| duration(p.percentile_s)),
-        probes: searches
-            .iter()
-            .map(|s| s.probes.len())
-            .sum::<usize>()
-            .to_string(),
+        p50: s.typical.map_or_else(|| NONE.into(), |p| duration(p.p50_s)),
+        percentile: s
+            .typical
+            .map_or_else(|| NONE.into(), |p| duration(p.percentile_s)),
+        probes: s.probes.to_string(),
     })
-}
-
-/// `p99` for 0.99, `p99.9` for 0.999.
-pub(super) fn percentile_name(p: f64) -> String {
-    format!("p{}", format::sig3(p * 100.0).trim_end_matches(".0"))
 }

@@ -8,6 +8,8 @@
 //! - `scaling_<sweep>`: per sweep, median time and throughput against the swept parameter
 //!   (log-log where the values span enough), one line per subject with its CI as error bars,
 //!   and a dashed marker wherever the fastest subject changes (a crossover).
+//! - `server_<case>`: per server case, p50 and percentile latency of every probe against
+//!   the offered rate, with the SLO and the maximum rate found.
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary (`harness/assets`): plotters' PNG
 //! backend has no fonts of its own, and system fonts differ between machines.
@@ -15,6 +17,7 @@
 mod axis;
 mod latency;
 mod scaling;
+mod server;
 mod speedup;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +26,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::results::RunResults;
+use crate::results::{CaseResult, RunResults};
 
 use super::file_stem;
 use super::groups::{self, CaseGroup, Sweep};
@@ -46,6 +49,8 @@ pub enum PlotKind {
     Latency,
     /// Time and throughput over a sweep.
     Scaling,
+    /// A server case's latency against offered load.
+    Server,
 }
 
 /// What a chart is drawn from.
@@ -53,6 +58,7 @@ enum Source<'a> {
     SpeedUp { focus: &'a str },
     Latency(CaseGroup<'a>),
     Scaling(Sweep<'a>),
+    Server(&'a CaseResult),
 }
 
 /// The charts of `results` (a pure function: the report links exactly these).
@@ -92,6 +98,14 @@ fn planned(results: &RunResults) -> Vec<(PlotSpec, Source<'_>)> {
             kind: PlotKind::Scaling,
         };
         out.push((spec, Source::Scaling(sweep)));
+    }
+    for case in results.cases.iter().filter(|c| server::is_plotted(c)) {
+        let spec = PlotSpec {
+            stem: format!("server_{}", file_stem(&case.id)),
+            title: format!("Server: {}", case.id),
+            kind: PlotKind::Server,
+        };
+        out.push((spec, Source::Server(case)));
     }
     // Distinct stems even if two ids sanitise alike.
     let mut seen = std::collections::HashSet::new();
@@ -140,6 +154,7 @@ pub(super) fn render_with(
             Source::Scaling(sweep) => {
                 Box::new(scaling::ScalingChart::new(&spec.title, sweep, &palette))
             }
+            Source::Server(case) => Box::new(server::ServerChart::new(&spec.title, case)),
         };
         written.extend(write_chart(chart.as_ref(), dir, &spec.stem)?);
     }
