@@ -114,6 +114,11 @@ pub fn search_cost() -> (usize, usize) {
     (5 * n, 30 * n)
 }
 
+/// The most requests one search serves: every probe at its minimum count.
+pub fn max_requests(spec: ServerSpec) -> usize {
+    MAX_PROBES * min_queries(spec.percentile)
+}
+
 /// Arrival times, seconds from the start, of `n` requests at `rate` per second: gaps drawn
 /// from the exponential distribution by inversion.
 pub fn arrivals(rate: f64, n: usize, seed: u64) -> Vec<f64> {

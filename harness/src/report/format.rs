@@ -168,6 +168,12 @@ pub fn param_compact(x: f64) -> String {
     si(x)
 }
 
+/// A server scenario's bound: `p99 ≤ 100 ms`.
+pub fn server_bound(spec: &crate::server::ServerSpec) -> String {
+    let p = sig3(spec.percentile * 100.0);
+    format!("p{} ≤ {}", p.trim_end_matches(".0"), duration(spec.slo_s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,10 +242,4 @@ mod tests {
         assert_eq!(param_compact(12_345.0), "12.3k");
         assert_eq!(param_compact(0.25), "0.250");
     }
-}
-
-/// A server scenario's bound: `p99 ≤ 100 ms`.
-pub fn server_bound(spec: &crate::server::ServerSpec) -> String {
-    let p = sig3(spec.percentile * 100.0);
-    format!("p{} ≤ {}", p.trim_end_matches(".0"), duration(spec.slo_s))
 }
