@@ -1,5 +1,6 @@
-//! The server scenario end to end: a fake subject with a known service time (a 10 ms sleep)
-//! under Poisson arrivals, searched for the highest rate whose p99 stays within 100 ms.
+//! The server and offline scenarios end to end on a fake subject with a known service time
+//! (a 10 ms sleep, whatever the batch): under Poisson arrivals, the highest rate whose p99
+//! stays within 100 ms; over a pool, the items per second of each batch and the winner.
 
 mod common;
 
@@ -20,6 +21,12 @@ name = "serve"
 mode = "server"
 slo = "100ms"
 
+[[scenario]]
+name = "offline"
+mode = "offline"
+pool = 8
+sweep = { batch = [1, 2, 4] }
+
 [subjects]
 run = ["fake:sleep=10ms"]
 threads = [1]
@@ -31,7 +38,7 @@ threads = [1]
 /// probe reads p99 off its 5th-slowest request, so near the knee a probe passes or fails
 /// by chance: the bound below allows for that.
 #[test]
-fn a_10ms_service_sustains_70_to_95_qps_at_p99_100ms() {
+fn a_10ms_service_sustains_70_to_95_qps_at_p99_100ms_and_its_largest_batch_wins_offline() {
     let p = Project::new();
     p.write("suites/serving.toml", SERVING);
     let out = p.harness(&[
@@ -84,6 +91,52 @@ fn a_10ms_service_sustains_70_to_95_qps_at_p99_100ms() {
         dir.join("plots/server_serve_fake_sleep-10ms_threads-1.png")
             .is_file(),
         "the latency-QPS chart"
+    );
+
+    // Offline: 10 ms per batch whatever its size, so about 100 items/s per item of a batch.
+    let offline = |batch: u64| {
+        let id = format!("offline/batch={batch}/fake:sleep=10ms/threads=1");
+        let case = results["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no case {id}"));
+        assert_eq!(case["status"], "ok", "{case:#}");
+        assert_eq!(case["mode"]["kind"], "offline");
+        // One sample is a pass over the pool: 8 / batch batches.
+        assert_eq!(case["rounds"][0]["iterations_per_sample"], 8 / batch);
+        let s = &case["summary"];
+        let per_item = |key: &str| batch as f64 / s[key].as_f64().unwrap();
+        (
+            per_item("median_s"),
+            per_item("ci_high_s"),
+            per_item("ci_low_s"),
+        )
+    };
+    for batch in [1, 2, 4] {
+        let (items, _, _) = offline(batch);
+        let expected = 100.0 * batch as f64;
+        assert!(
+            (0.8 * expected..=1.01 * expected).contains(&items),
+            "batch {batch}: {items} items/s"
+        );
+    }
+    // A single server never sustains more than its offline throughput at batch 1.
+    let (_, _, batch1_high) = offline(1);
+    assert!(
+        max <= batch1_high,
+        "server {max} QPS above offline {batch1_high} items/s"
+    );
+    let best = report
+        .lines()
+        .find(|l| l.starts_with("| offline") && l.ends_with("| best |"))
+        .unwrap_or_else(|| panic!("no winning offline row:\n{report}"));
+    assert!(best.contains("| 4 (pool 8) |"), "{best}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("offline/batch=4/fake:sleep=10ms/threads=1: best batch 4"),
+        "{stdout}"
     );
     let problems = harness::testing::markdown::table_problems(&report);
     assert!(problems.is_empty(), "{problems:#?}");

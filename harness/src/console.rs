@@ -1,4 +1,5 @@
-//! The summary table printed at the end of a run, and a line per server case.
+//! The summary table printed at the end of a run, and a line per offline group and per
+//! server case.
 
 use crate::report::format::{duration, server_bound, sig3};
 use crate::results::{RunResults, Status};
@@ -29,6 +30,16 @@ pub fn print_summary(results: &RunResults) {
                 case.reason.as_deref().unwrap_or("")
             ),
         }
+    }
+    for (case, t) in crate::offline::winners(&results.cases) {
+        println!(
+            "{}: best batch {} of its group, {} items/s [{}, {}]",
+            case.id,
+            t.batch,
+            sig3(t.items_per_s),
+            sig3(t.ci.0),
+            sig3(t.ci.1)
+        );
     }
     for case in &results.cases {
         let Some(s) = CaseServer::of(&case.rounds) else {

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod console;
 pub mod environment;
 pub mod interrupt;
+pub mod offline;
 pub mod plan;
 pub mod reference_cache;
 pub mod report;

@@ -63,7 +63,11 @@ impl Plan {
                 overhead + suite.cases.len() as f64 * m.min_time_s,
                 overhead + suite.cases.len() as f64 * m.max_time_s,
             ),
-            server_cases: suite.cases.iter().filter(|c| c.server.is_some()).count(),
+            server_cases: suite
+                .cases
+                .iter()
+                .filter(|c| matches!(c.mode, crate::results::Mode::Server(_)))
+                .count(),
         }
     }
 

@@ -162,7 +162,7 @@ fn measure(suite: &ResolvedSuite, dir: &Path, results: &mut RunResults) -> Resul
                 budget: budget.clone(),
                 reference: references[&workload_key(&spec.workload)].clone(),
                 tolerance: suite.info.check,
-                server: spec.server,
+                mode: spec.mode,
             };
             let outcome = run_worker(&job, timeout);
             if interrupt::requested() {
@@ -233,6 +233,7 @@ fn initial_case(spec: &crate::suite::CaseSpec, subjects: &[SubjectInfo]) -> Case
             Status::Pending
         },
         reason: skip,
+        mode: spec.mode,
         ..CaseResult::new(
             &spec.id,
             &spec.scenario,

@@ -104,6 +104,27 @@ pub struct SubjectInfo {
     pub fix: Option<String>,
 }
 
+/// What a case measures: its scenario's `mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mode {
+    /// Single-stream: one request at a time, each timed.
+    #[default]
+    Latency,
+    /// A pool of `pool` items in batches of the case's batch size: every sample is one
+    /// pass over the pool, so items per second include everything between batches.
+    Offline { pool: u64 },
+    /// Requests arrive by a Poisson process into a queue; the highest rate whose
+    /// percentile latency stays within the SLO.
+    Server(crate::server::ServerSpec),
+}
+
+impl Mode {
+    pub fn is_latency(&self) -> bool {
+        *self == Mode::Latency
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -137,6 +158,9 @@ pub struct CaseResult {
     /// `scenario/param=value,.../subject/threads=N`, unique in a run.
     pub id: String,
     pub scenario: String,
+    /// Latency unless the scenario says otherwise.
+    #[serde(default, skip_serializing_if = "Mode::is_latency")]
+    pub mode: Mode,
     pub params: BTreeMap<String, serde_json::Value>,
     pub subject: String,
     /// Threads asked for (0 = all cores) and what that resolved to.
@@ -180,6 +204,7 @@ impl CaseResult {
         CaseResult {
             id: id.into(),
             scenario: scenario.into(),
+            mode: Mode::Latency,
             params,
             subject: subject.into(),
             threads,

@@ -56,8 +56,9 @@ pub struct ScenarioSection {
     /// `param = [values...]`: the scenario runs the cartesian product.
     #[serde(default)]
     pub sweep: SpannedTable,
-    /// `latency` (the default: one request at a time, timed) or `server` (requests arrive
-    /// by a Poisson process; the highest rate whose `percentile` latency is within `slo`).
+    /// `latency` (the default: one request at a time, timed), `offline` (a pool of items in
+    /// batches; items per second) or `server` (requests arrive by a Poisson process; the
+    /// highest rate whose `percentile` latency is within `slo`).
     #[serde(default)]
     pub mode: Option<Spanned<String>>,
     /// A server scenario's latency bound (`"100ms"`).
@@ -66,6 +67,9 @@ pub struct ScenarioSection {
     /// The percentile that must stay within `slo`, in (0, 1); default 0.99.
     #[serde(default)]
     pub percentile: Option<Spanned<f64>>,
+    /// An offline scenario's pool: the items one pass processes (default 64).
+    #[serde(default)]
+    pub pool: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::file::{
     MeasureSection, Overrides, ProfileFile, ScenarioSection, SpannedTable, SuiteFile,
 };
-use crate::results::{MeasurePolicy, SuiteInfo, Tolerance, threads_text, value_text};
+use crate::results::{MeasurePolicy, Mode, SuiteInfo, Tolerance, threads_text, value_text};
 use crate::server::ServerSpec;
 use crate::workloads::{self, WorkloadSpec};
 
@@ -44,8 +44,7 @@ pub struct CaseSpec {
     pub subject: String,
     /// 0 = all cores.
     pub threads: usize,
-    /// A server scenario's latency bound; `None` measures latency one request at a time.
-    pub server: Option<ServerSpec>,
+    pub mode: Mode,
 }
 
 pub struct ResolvedSuite {
@@ -315,7 +314,7 @@ struct Scenario {
     sweep: SpannedTable,
     /// Where parameter errors of its cases point.
     location: String,
-    server: Option<ServerSpec>,
+    mode: Mode,
 }
 
 /// The suite's `[[scenario]]`s, or one `default` scenario.
@@ -326,7 +325,7 @@ fn scenarios(file: &SuiteFile, source: &Source) -> Result<Vec<Scenario>, SuiteEr
             params: SpannedTable::new(),
             sweep: SpannedTable::new(),
             location: source.at(file.workload.kind.span()),
-            server: None,
+            mode: Mode::Latency,
         }]);
     }
     file.scenarios
@@ -337,30 +336,50 @@ fn scenarios(file: &SuiteFile, source: &Source) -> Result<Vec<Scenario>, SuiteEr
                 params: s.params.clone(),
                 sweep: s.sweep.clone(),
                 location: source.at(s.name.span()),
-                server: server_spec(s, source)?,
+                mode: scenario_mode(s, source)?,
             })
         })
         .collect()
 }
 
-/// A scenario's mode: `None` for latency, the bound for a server.
-fn server_spec(s: &ScenarioSection, source: &Source) -> Result<Option<ServerSpec>, SuiteError> {
+/// Items an offline scenario's pool holds unless it says `pool`.
+const DEFAULT_POOL: u64 = 64;
+
+/// A scenario's `mode` and the keys that only that mode takes.
+fn scenario_mode(s: &ScenarioSection, source: &Source) -> Result<Mode, SuiteError> {
     let name = s.name.get_ref();
     let mode = s.mode.as_ref().map_or("latency", |m| m.get_ref().as_str());
-    match mode {
-        "latency" => {
-            let stray = s.slo.as_ref().map(|v| ("slo", v.span()));
-            let stray = stray.or(s.percentile.as_ref().map(|v| ("percentile", v.span())));
-            match stray {
-                Some((key, span)) => Err(err(
-                    &source.at(span),
-                    format!(
-                        "scenario `{name}`: {key} is a server scenario's (add mode = \"server\")"
-                    ),
-                )),
-                None => Ok(None),
-            }
+    let keys = [
+        ("slo", "server", s.slo.as_ref().map(|v| v.span())),
+        (
+            "percentile",
+            "server",
+            s.percentile.as_ref().map(|v| v.span()),
+        ),
+        ("pool", "offline", s.pool.as_ref().map(|v| v.span())),
+    ];
+    for (key, owner, span) in keys {
+        if let Some(span) = span.filter(|_| owner != mode) {
+            let article = if owner == "offline" { "an" } else { "a" };
+            return Err(err(
+                &source.at(span),
+                format!(
+                    "scenario `{name}`: {key} is {article} {owner} scenario's (add mode = \"{owner}\")"
+                ),
+            ));
         }
+    }
+    match mode {
+        "latency" => Ok(Mode::Latency),
+        "offline" => match &s.pool {
+            Some(p) if *p.get_ref() == 0 => Err(err(
+                &source.at(p.span()),
+                format!("scenario `{name}`: pool: expected at least 1 item, got 0"),
+            )),
+            p => Ok(Mode::Offline {
+                pool: p.as_ref().map_or(DEFAULT_POOL, |p| *p.get_ref()),
+            }),
+        },
         "server" => {
             let slo = s.slo.as_ref().ok_or_else(|| {
                 err(
@@ -387,15 +406,43 @@ fn server_spec(s: &ScenarioSection, source: &Source) -> Result<Option<ServerSpec
                 Some(p) => *p.get_ref(),
                 None => 0.99,
             };
-            Ok(Some(ServerSpec {
+            Ok(Mode::Server(ServerSpec {
                 slo_s: slo.get_ref().0,
                 percentile,
             }))
         }
         other => Err(err(
             &source.at(s.mode.as_ref().map_or(s.name.span(), |m| m.span())),
-            format!("scenario `{name}`: mode: expected \"latency\" or \"server\", got \"{other}\""),
+            format!(
+                "scenario `{name}`: mode: expected \"latency\", \"offline\" or \"server\", got \"{other}\""
+            ),
         )),
+    }
+}
+
+/// An offline case's batch: its `batch` parameter, which must divide the pool (a pass is
+/// whole batches, so items per second count no padding).
+fn offline_batch(
+    scenario: &Scenario,
+    params: &BTreeMap<String, serde_json::Value>,
+    pool: u64,
+) -> Result<(), SuiteError> {
+    let name = &scenario.name;
+    let batch = params.get("batch").and_then(serde_json::Value::as_u64);
+    match batch {
+        None => Err(err(
+            &scenario.location,
+            format!(
+                "scenario `{name}`: an offline scenario needs a `batch` parameter (params or sweep, e.g. sweep = {{ batch = [1, 2, 4, 8, 16] }})"
+            ),
+        )),
+        Some(b) if b == 0 || pool % b != 0 => Err(err(
+            &scenario.location,
+            format!(
+                "scenario `{name}`: pool = {pool} is not a whole number of batches of {b}: expected a multiple of every batch"
+            ),
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -463,6 +510,9 @@ fn expand_scenario(
                 format!("scenario `{}`: {m}", scenario.name),
             )
         })?;
+        if let Mode::Offline { pool } = scenario.mode {
+            offline_batch(scenario, &params, pool)?;
+        }
         let point_id: Vec<String> = point
             .iter()
             .map(|(k, v)| format!("{k}={}", value_text(v)))
@@ -482,7 +532,7 @@ fn expand_scenario(
                     },
                     subject: subject.clone(),
                     threads: t,
-                    server: scenario.server,
+                    mode: scenario.mode,
                 });
             }
         }

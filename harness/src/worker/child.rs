@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use engine::Parity;
 
 use super::protocol::{Job, Message};
-use crate::results::{MeasurePolicy, Warmup};
+use crate::results::{MeasurePolicy, Mode, Warmup};
 use crate::server::{self, ServerSpec};
 use crate::workloads::{LabelledText, TextPipeline};
 use crate::{tensorfile, workloads};
@@ -120,15 +120,28 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
     let (warm, estimate) = warm_up(&mut body, &job.budget, first)?;
     send(&warm);
 
-    if let Some(spec) = job.server {
-        *stage = "server";
-        return serve(job, spec, estimate, &mut body);
-    }
-
+    let k = match job.mode {
+        Mode::Server(spec) => {
+            *stage = "server";
+            return serve(job, spec, estimate, &mut body);
+        }
+        // One sample is one pass over the pool, in whole batches.
+        Mode::Offline { pool } => {
+            let batch = workload.items_per_iteration.max(1);
+            anyhow::ensure!(
+                pool % batch == 0,
+                "an offline pool of {pool} items is not a whole number of batches of {batch}"
+            );
+            pool / batch
+        }
+        Mode::Latency => {
+            let per_sample =
+                (job.budget.min_sample_time_s / estimate.as_secs_f64().max(1e-9)).ceil();
+            (per_sample as u64).max(1)
+        }
+    };
     *stage = "measure";
     device_s.borrow_mut().clear();
-    let per_sample = (job.budget.min_sample_time_s / estimate.as_secs_f64().max(1e-9)).ceil();
-    let k = (per_sample as u64).max(1);
     let mut done = measure(&mut body, k, &job.budget)?;
     if let Message::Done {
         device_median_s, ..

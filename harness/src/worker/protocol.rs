@@ -13,6 +13,7 @@
 //!    the expected ones and the reference interpreter's (not timed).
 //! 5. `warmup` — iterations and seconds spent warming up, and whether `auto` converged.
 //! 6. `samples` — per-iteration seconds, sent in chunks as they are measured.
+//!    Offline scenarios: each sample is one pass over the pool, in batches.
 //!    Server scenarios: `server`, the rate search and its probes, then the service time
 //!    of every request it served as samples.
 //! 7. `done` — wall time and iteration count of the measurement, timer overhead, peak RSS.
@@ -26,8 +27,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::results::{MeasurePolicy, Tolerance};
-use crate::server::{Search, ServerSpec};
+use crate::results::{MeasurePolicy, Mode, Tolerance};
+use crate::server::Search;
 use crate::workloads::WorkloadSpec;
 
 /// What the parent asks of one worker.
@@ -44,10 +45,10 @@ pub struct Job {
     /// safetensors file with the reference outputs (`output.0`, `output.1`, ...).
     pub reference: PathBuf,
     pub tolerance: Tolerance,
-    /// A server scenario's bound: the worker searches the highest rate within it instead of
-    /// timing one request at a time.
+    /// Latency (one request at a time), offline (passes over a pool) or server (the rate
+    /// search).
     #[serde(default)]
-    pub server: Option<ServerSpec>,
+    pub mode: Mode,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

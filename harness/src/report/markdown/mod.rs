@@ -27,8 +27,8 @@ use detail::{Detail, detail};
 use run::{build, config, counts, rfc3339_seconds};
 use system::{machine_line, system_rows};
 use tables::{
-    AccuracyRow, CorrectnessRow, ResultRow, ServerRow, accuracy_row, correctness_row, result_row,
-    server_row,
+    AccuracyRow, CorrectnessRow, OfflineRow, ResultRow, ServerRow, accuracy_row, correctness_row,
+    offline_row, result_row, server_row,
 };
 
 const TEMPLATE_NAME: &str = "report.md.j2";
@@ -101,6 +101,7 @@ struct Context {
     results: Vec<ResultRow>,
     correctness: Vec<CorrectnessRow>,
     accuracy: Vec<AccuracyRow>,
+    offline: Vec<OfflineRow>,
     server: Vec<ServerRow>,
     problems: Vec<ProblemRow>,
     unavailable: Vec<Unavailable>,
@@ -156,6 +157,7 @@ impl Context {
             .find_map(|c| c.summary.as_ref().map(|s| s.confidence))
             .unwrap_or(stats::Options::default().confidence);
         let varying = groups::varying_params(r);
+        let winners = crate::offline::winners(&r.cases);
         let finished = r.finished_at.clone();
         let duration = finished
             .as_deref()
@@ -209,6 +211,10 @@ impl Context {
             accuracy: in_group_order(r)
                 .into_iter()
                 .filter_map(|c| accuracy_row(c, &varying))
+                .collect(),
+            offline: in_group_order(r)
+                .into_iter()
+                .filter_map(|c| offline_row(c, &varying, &winners))
                 .collect(),
             server: in_group_order(r)
                 .into_iter()

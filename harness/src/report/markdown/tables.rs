@@ -1,7 +1,8 @@
-//! The results, correctness, accuracy and server tables: one row per case.
+//! The results, correctness, accuracy, offline and server tables: one row per case.
 
 use serde::Serialize;
 
+use crate::offline::{self, Throughput};
 use crate::results::{CaseResult, Status, threads_text};
 use crate::server::CaseServer;
 
@@ -45,6 +46,18 @@ pub(super) struct AccuracyRow {
     weights: String,
     accuracy: String,
     agreement: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct OfflineRow {
+    case: String,
+    subject: String,
+    threads: String,
+    batch: String,
+    items_per_s: String,
+    wall_items_per_s: String,
+    batch_time: String,
+    best: String,
 }
 
 #[derive(Serialize)]
@@ -139,6 +152,34 @@ pub(super) fn accuracy_row(c: &CaseResult, varying: &Varying<'_>) -> Option<Accu
             "n/a (synthetic weights)".into()
         },
         agreement: share(a.agree_with_reference),
+    })
+}
+
+/// An offline case: items per second at its batch, marked where its batch wins the group.
+pub(super) fn offline_row(
+    c: &CaseResult,
+    varying: &Varying<'_>,
+    winners: &[(&CaseResult, Throughput)],
+) -> Option<OfflineRow> {
+    let t = Throughput::of(c)?;
+    Some(OfflineRow {
+        case: groups::case_label(varying, &c.scenario, &c.params),
+        subject: c.subject.clone(),
+        threads: threads_cell(c),
+        batch: format!("{} (pool {})", t.batch, t.pool),
+        items_per_s: format!(
+            "{} [{}, {}]",
+            format::sig3(t.items_per_s),
+            format::sig3(t.ci.0),
+            format::sig3(t.ci.1)
+        ),
+        wall_items_per_s: format::sig3(t.wall_items_per_s),
+        batch_time: duration(t.batch_s),
+        best: if offline::is_winner(c, winners) {
+            "best".into()
+        } else {
+            String::new()
+        },
     })
 }
 
