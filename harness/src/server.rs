@@ -7,7 +7,8 @@
 //! early-stopping count, the fewest queries for which zero over-SLO queries bound the 99th
 //! percentile at 99% confidence. A probe passes when its observed percentile is within the
 //! SLO (LoadGen's server criterion); the probe's seed, rate and query count replay its
-//! arrivals exactly.
+//! arrivals exactly. A probe stops as soon as enough requests exceed the SLO that its
+//! percentile must too ([`fails_at`]): an overloaded probe fails in seconds, not minutes.
 
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,9 @@ pub struct Probe {
     pub percentile_s: f64,
     /// Requests whose latency exceeded the SLO.
     pub over_slo: u64,
+    /// Stopped before its full count: [`fails_at`] requests had exceeded the SLO.
+    #[serde(default)]
+    pub stopped_early: bool,
     pub pass: bool,
 }
 
@@ -139,15 +143,34 @@ pub fn min_queries(percentile: f64) -> usize {
     ((1.0 - CONFIDENCE).ln() / percentile.ln()).ceil() as usize
 }
 
+/// How many of `queries` requests over the SLO make the `percentile` latency exceed it
+/// whatever the rest do: with that many above the bound, the order statistic the
+/// percentile reads (index ⌊(n − 1)·p⌋, [`stats::quantile`]) is above it too.
+pub fn fails_at(queries: usize, percentile: f64) -> usize {
+    queries - ((queries - 1) as f64 * percentile).floor() as usize
+}
+
 /// Serves requests arriving at `arrivals` in order with `run`, one at a time, and returns
-/// each one's latency (completion − arrival) and the wall time until the last completed.
-pub fn serve(arrivals: &[f64], mut run: impl FnMut() -> Result<()>) -> Result<(Vec<f64>, f64)> {
+/// each one's latency (completion − arrival) and the wall time until the last completed;
+/// stops early once `give_up` requests have taken longer than `slo_s`.
+pub fn serve(
+    arrivals: &[f64],
+    slo_s: f64,
+    give_up: usize,
+    mut run: impl FnMut() -> Result<()>,
+) -> Result<(Vec<f64>, f64)> {
     let start = Instant::now();
     let mut latencies = Vec::with_capacity(arrivals.len());
+    let mut over = 0;
     for &at in arrivals {
         wait_until(start, at);
         run()?;
-        latencies.push(start.elapsed().as_secs_f64() - at);
+        let latency = start.elapsed().as_secs_f64() - at;
+        latencies.push(latency);
+        over += usize::from(latency > slo_s);
+        if over >= give_up {
+            break;
+        }
     }
     Ok((latencies, start.elapsed().as_secs_f64()))
 }
@@ -173,7 +196,8 @@ fn wait_until(start: Instant, at: f64) {
 
 /// Bisects the offered rate between zero and the service rate `1 / service_s` (no single
 /// server sustains more), starting at half of it, until the bracket is [`PRECISION`] wide.
-/// `probe(rate, queries, seed)` runs one probe and returns its latencies and wall time.
+/// `probe(rate, queries, seed)` runs one probe and returns its latencies and wall time (fewer
+/// than `queries` latencies: it stopped early, and fails).
 /// A service time above the SLO passes no rate, so nothing is probed; nor below
 /// [`MIN_UTILISATION`] of the service rate, where a failure is the service time's own tail
 /// and each halving would double the probe's duration.
@@ -197,6 +221,11 @@ pub fn search(
         let probe_seed = seed.wrapping_add(probes.len() as u64);
         let (latencies, wall_s) = probe(rate, queries, probe_seed)?;
         let p = judge(spec, rate, probe_seed, &latencies, wall_s);
+        let p = Probe {
+            stopped_early: latencies.len() < queries,
+            pass: p.pass && latencies.len() >= queries,
+            ..p
+        };
         if p.pass {
             lo = rate;
             max_qps = Some(rate);
@@ -225,6 +254,7 @@ pub fn judge(spec: ServerSpec, rate: f64, seed: u64, latencies: &[f64], wall_s: 
         p50_s: stats::quantile(&sorted, 0.5),
         percentile_s,
         over_slo: latencies.iter().filter(|&&l| l > spec.slo_s).count() as u64,
+        stopped_early: false,
         pass: percentile_s <= spec.slo_s,
     }
 }
@@ -268,6 +298,32 @@ mod tests {
     fn min_queries_is_loadgens_early_stopping_count() {
         assert_eq!(min_queries(0.99), 459);
         assert_eq!(min_queries(0.9), 44);
+    }
+
+    /// With `fails_at` latencies over the SLO, the percentile is over it however fast the
+    /// rest are; with one fewer, it can still be within.
+    #[test]
+    fn fails_at_is_the_fewest_over_slo_requests_that_fail_a_probe() {
+        let spec = ServerSpec {
+            slo_s: 0.1,
+            percentile: 0.99,
+        };
+        for n in [459, 460, 1000] {
+            let k = fails_at(n, spec.percentile);
+            let with = |over: usize| {
+                let mut l = vec![0.001; n];
+                l[..over].fill(0.2);
+                judge(spec, 1.0, 0, &l, 1.0).pass
+            };
+            assert!(!with(k) && with(k - 1), "n {n}, k {k}");
+        }
+        assert_eq!(fails_at(459, 0.99), 6);
+    }
+
+    #[test]
+    fn serve_stops_once_the_probe_must_fail() {
+        let (lat, _) = serve(&[0.0; 20], 0.0, 3, || Ok(())).unwrap();
+        assert_eq!(lat.len(), 3);
     }
 
     /// A simulated M/D/1 queue (deterministic 10 ms service): the search's maximum lies
@@ -329,7 +385,7 @@ mod tests {
     #[test]
     fn serve_counts_queueing_in_latency() {
         // Two requests at once, 5 ms each: the second waits for the first.
-        let (lat, wall) = serve(&[0.0, 0.0], || {
+        let (lat, wall) = serve(&[0.0, 0.0], 1.0, usize::MAX, || {
             std::thread::sleep(Duration::from_millis(5));
             Ok(())
         })

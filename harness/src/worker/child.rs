@@ -173,7 +173,13 @@ fn serve(
     // Seeded by case and round: the recorded seeds replay every probe's arrivals.
     let seed = engine::hash::fnv1a(job.case_id.as_bytes()) ^ u64::from(job.round);
     let search = server::search(spec, estimate.as_secs_f64(), seed, |rate, n, s| {
-        server::serve(&server::arrivals(rate, n, s), &mut timed)
+        let give_up = server::fails_at(n, spec.percentile);
+        server::serve(
+            &server::arrivals(rate, n, s),
+            spec.slo_s,
+            give_up,
+            &mut timed,
+        )
     })?;
     if search.probes.is_empty() {
         // Nothing probed (the service time alone exceeds the SLO): still time a few runs.
