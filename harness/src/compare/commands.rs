@@ -393,7 +393,7 @@ pub fn calibration_from(
         };
         let spread = super::noise::case_noise;
         let t = Threshold::decide(min_threshold, None, spread(&c1), spread(c2));
-        let comparison = stats::verdict(&c1.processes(), &c2.processes(), t.value, opts);
+        let comparison = stats::verdict(&c1.judged(), &c2.judged(), t.value, opts);
         let rounds: Vec<f64> = c1
             .rounds
             .iter()

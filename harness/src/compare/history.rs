@@ -148,12 +148,8 @@ impl History {
                     let spread = super::noise::case_noise;
                     let threshold =
                         Threshold::decide(min_threshold, None, spread(prev_case), spread(case));
-                    let comparison = stats::verdict(
-                        &prev_case.processes(),
-                        &case.processes(),
-                        threshold.value,
-                        opts,
-                    );
+                    let comparison =
+                        stats::verdict(&prev_case.judged(), &case.judged(), threshold.value, opts);
                     Step::Compared {
                         comparison,
                         threshold,

@@ -147,12 +147,32 @@ pub struct CaseComparison {
     pub id: String,
     pub group: String,
     pub subject: String,
+    /// The level each side shows: the median time, or a server case's max QPS.
     pub median_a: f64,
     pub median_b: f64,
+    pub unit: Unit,
     pub n_a: usize,
     pub n_b: usize,
     pub threshold: Threshold,
     pub comparison: Comparison,
+}
+
+/// What a case comparison's levels are in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Median seconds per iteration (latency and offline cases).
+    Seconds,
+    /// A server case's maximum rate within its bound: the verdict judges its inverse.
+    Qps,
+}
+
+impl Unit {
+    pub fn of(case: &CaseResult) -> Unit {
+        match case.mode {
+            crate::results::Mode::Server(_) => Unit::Qps,
+            _ => Unit::Seconds,
+        }
+    }
 }
 
 /// One subject pair's within-run ratio compared between runs.
@@ -317,13 +337,15 @@ pub fn compare_runs(
             let calibrated = cal.and_then(|c| c.cases.get(&key)).map(|e| e.noise);
             let threshold =
                 Threshold::decide(opts.min_threshold, calibrated, spread(ca), spread(cb));
-            let comparison = stats::verdict(
-                &ca.processes(),
-                &cb.processes(),
-                threshold.value,
-                &opts.stats,
-            );
-            let median = |c: &CaseResult| c.summary.as_ref().map_or(f64::NAN, |s| s.median_s);
+            let comparison =
+                stats::verdict(&ca.judged(), &cb.judged(), threshold.value, &opts.stats);
+            let unit = Unit::of(cb);
+            let median = |c: &CaseResult| match unit {
+                Unit::Seconds => c.summary.as_ref().map_or(f64::NAN, |s| s.median_s),
+                Unit::Qps => crate::server::CaseServer::of(&c.rounds)
+                    .and_then(|s| s.max_qps)
+                    .unwrap_or(f64::NAN),
+            };
             out.cases.push(CaseComparison {
                 key,
                 id: cb.id.clone(),
@@ -331,6 +353,7 @@ pub fn compare_runs(
                 subject: cb.subject.clone(),
                 median_a: median(ca),
                 median_b: median(cb),
+                unit,
                 n_a: ca.samples_s.len(),
                 n_b: cb.samples_s.len(),
                 threshold,
@@ -523,6 +546,69 @@ mod tests {
         }
         assert!(c.regressed());
         assert!((c.cases[0].comparison.ratio.point - 1.2).abs() < 0.03);
+    }
+
+    /// A server case of 5 worker processes whose maxima are `qps` times 0.99..1.01.
+    fn server_case(qps: f64, seed: u64) -> CaseResult {
+        let spec = crate::server::ServerSpec {
+            slo_s: 0.1,
+            percentile: 0.99,
+        };
+        let mut c = Synth {
+            median_s: 0.01,
+            seed,
+            ..Synth::new("serve", "engine-cpu")
+        }
+        .case();
+        c.mode = crate::results::Mode::Server(spec);
+        for (i, r) in c.rounds.iter_mut().enumerate() {
+            let q = qps * (0.99 + 0.005 * ((i as u64 + seed) % 5) as f64);
+            r.server = Some(crate::server::Search {
+                spec,
+                probes: Vec::new(),
+                max_qps: Some(q),
+            });
+        }
+        c.summary = crate::results::summarize_case(&c);
+        c
+    }
+
+    /// Server cases are judged on their maximum rate: 15% fewer QPS at the same bound is a
+    /// regression even where the service time did not move.
+    #[test]
+    fn a_lower_max_qps_is_slower_and_the_same_is_not() {
+        let a = run("s", "box", vec![server_case(73.0, 1)]);
+        let same = run("s", "box", vec![server_case(73.0, 2)]);
+        let lower = run("s", "box", vec![server_case(62.0, 3)]);
+        let opts = CompareOptions::default();
+        let c = compare(&a, &same, &opts);
+        assert_eq!(c.cases[0].unit, Unit::Qps);
+        assert_eq!(
+            c.cases[0].comparison.verdict,
+            Verdict::Unchanged,
+            "{:#?}",
+            c.cases[0]
+        );
+        assert!(!c.regressed());
+        let c = compare(&a, &lower, &opts);
+        assert_eq!(
+            c.cases[0].comparison.verdict,
+            Verdict::Slower,
+            "{:#?}",
+            c.cases[0]
+        );
+        assert!((c.cases[0].median_b - 62.0).abs() < 1.0);
+        assert!(c.regressed());
+        // A higher maximum is faster.
+        let c = compare(&lower, &a, &opts);
+        assert_eq!(c.cases[0].comparison.verdict, Verdict::Faster);
+        // `harness aa`'s injected slowdown scales the rate too.
+        let mut slowed = a.clone();
+        crate::results::scale_case(&mut slowed.cases[0], 1.2);
+        assert_eq!(
+            compare(&a, &slowed, &opts).cases[0].comparison.verdict,
+            Verdict::Slower
+        );
     }
 
     #[test]

@@ -99,8 +99,6 @@ pub fn verdict(
     opts: &stats::Options,
 ) -> stats::Comparison {
     let (a, b) = (normalized(num_a, den_a), normalized(num_b, den_b));
-    let a: Vec<&[f64]> = a.iter().map(Vec::as_slice).collect();
-    let b: Vec<&[f64]> = b.iter().map(Vec::as_slice).collect();
     stats::verdict(&a, &b, threshold, opts)
 }
 

@@ -231,6 +231,22 @@ impl CaseResult {
         self.status == Status::Ok && self.summary.is_some() && !self.samples_s.is_empty()
     }
 
+    /// What comparisons judge, one list per worker process, lower being better: the samples
+    /// of latency and offline cases; for a server case, each process's seconds per request
+    /// at its maximum rate (1 / max QPS), so that a lower maximum reads as `slower`.
+    /// Processes that sustained no rate within the bound are left out.
+    pub fn judged(&self) -> Vec<Vec<f64>> {
+        match self.mode {
+            Mode::Server(_) => self
+                .rounds
+                .iter()
+                .filter_map(|r| r.server.as_ref()?.max_qps)
+                .map(|q| vec![1.0 / q])
+                .collect(),
+            _ => self.processes().into_iter().map(<[f64]>::to_vec).collect(),
+        }
+    }
+
     /// `samples_s` split into its worker processes (one per round, in round order): the
     /// unit that comparisons replicate over. Results whose round sample counts do not add up
     /// to `samples_s` (hand-edited files) count as one process.
@@ -326,6 +342,7 @@ pub struct CaseSummary {
     pub items_per_s: f64,
     /// Achieved GFLOP/s at the median.
     pub gflops: Option<f64>,
-    /// Spread of the per-round medians, (max - min) / median: the run's own noise estimate.
+    /// Spread of the per-round medians, (max - min) / median: the run's own noise estimate
+    /// (for a server case, of its per-process maximum rates).
     pub round_spread: Option<f64>,
 }

@@ -1,7 +1,7 @@
 //! Case statistics from raw samples: the one place where `CaseSummary` is computed, and
 //! where a measured case (finished, or cut short by an interrupted run) gets its final status.
 
-use super::{CaseResult, CaseSummary, RunResults, Status};
+use super::{CaseResult, CaseSummary, Mode, RunResults, Status};
 
 /// Turns a measured case into `ok` or `invalid` and computes its statistics.
 pub fn finish_case(case: &mut CaseResult) {
@@ -28,6 +28,16 @@ pub fn scale_case(case: &mut CaseResult, factor: f64) {
         r.median_s *= factor;
         r.measure_wall_s *= factor;
         r.warmup_s *= factor;
+        // A server that takes `factor` times as long per request sustains 1 / factor the rate.
+        if let Some(search) = &mut r.server {
+            search.max_qps = search.max_qps.map(|q| q / factor);
+            for p in &mut search.probes {
+                p.offered_qps /= factor;
+                p.achieved_qps /= factor;
+                p.p50_s *= factor;
+                p.percentile_s *= factor;
+            }
+        }
     }
     case.summary = summarize_case(case);
 }
@@ -69,14 +79,23 @@ pub fn summarize_case(case: &CaseResult) -> Option<CaseSummary> {
     } else {
         0.0
     };
-    let medians: Vec<f64> = case.rounds.iter().map(|r| r.median_s).collect();
+    // The spread of what comparisons judge: round medians, or a server's per-process maxima.
+    let (medians, level): (Vec<f64>, f64) = match case.mode {
+        Mode::Server(_) => {
+            let mut levels: Vec<f64> = case.judged().into_iter().flatten().collect();
+            levels.sort_by(f64::total_cmp);
+            let level = stats::quantile(&levels, 0.5);
+            (levels, level)
+        }
+        _ => (case.rounds.iter().map(|r| r.median_s).collect(), s.median),
+    };
     let round_spread = (medians.len() >= 2).then(|| {
         let (lo, hi) = medians
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &m| {
                 (lo.min(m), hi.max(m))
             });
-        (hi - lo) / s.median
+        (hi - lo) / level
     });
     Some(CaseSummary {
         n: s.n,

@@ -114,7 +114,10 @@ pub struct Comparison {
 /// `threshold` is the noise band as a fraction (0.05 = ±5%); a negative or NaN threshold
 /// counts as 0. `opts` gives the bootstrap (resamples, seed) and the confidence level, from
 /// which `α = 1 − confidence`. Deterministic: the same inputs give the same comparison.
-pub fn verdict(a: &[&[f64]], b: &[&[f64]], threshold: f64, opts: &Options) -> Comparison {
+pub fn verdict<P: AsRef<[f64]>>(a: &[P], b: &[P], threshold: f64, opts: &Options) -> Comparison {
+    let a: Vec<&[f64]> = a.iter().map(AsRef::as_ref).collect();
+    let b: Vec<&[f64]> = b.iter().map(AsRef::as_ref).collect();
+    let (a, b) = (a.as_slice(), b.as_slice());
     let t = if threshold.is_nan() {
         0.0
     } else {

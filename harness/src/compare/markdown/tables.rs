@@ -87,12 +87,20 @@ pub(super) fn cases_table(md: &mut String, c: &RunComparison, folded: bool) {
         let cells = format!(
             "`{}` | {} | {}",
             x.id,
-            format::duration(x.median_a),
-            format::duration(x.median_b),
+            level(x.median_a, x.unit),
+            level(x.median_b, x.unit),
         );
         row(&cells, &x.comparison, &x.threshold)
     });
     table(md, folded, &head, rows.collect());
+}
+
+/// A case's level as the table shows it.
+fn level(x: f64, unit: crate::compare::Unit) -> String {
+    match unit {
+        crate::compare::Unit::Seconds => format::duration(x),
+        crate::compare::Unit::Qps => format!("{} QPS", format::sig3(x)),
+    }
 }
 
 pub(super) fn pairs_table(md: &mut String, c: &RunComparison, folded: bool) {
