@@ -1,27 +1,28 @@
 //! The summary table printed at the end of a run, and a line per offline group and per
 //! server case.
 
-use crate::report::format::{duration, server_bound, sig3};
+use crate::report::format::{bytes, duration, server_bound, sig3};
 use crate::results::{RunResults, Status};
 use crate::server::CaseServer;
 
 pub fn print_summary(results: &RunResults) {
     println!();
     println!(
-        "{:<48} {:>9} {:>12} {:>25} {:>8} {:>6}",
-        "case", "status", "median", "95% CI", "CV", "n"
+        "{:<48} {:>9} {:>12} {:>25} {:>8} {:>6} {:>10}",
+        "case", "status", "median", "95% CI", "CV", "n", "peak RSS"
     );
     for case in &results.cases {
         let status = format!("{:?}", case.status).to_lowercase();
         match (&case.summary, case.status) {
             (Some(s), Status::Ok | Status::Invalid) => println!(
-                "{:<48} {:>9} {:>12} {:>25} {:>7.1}% {:>6}",
+                "{:<48} {:>9} {:>12} {:>25} {:>7.1}% {:>6} {:>10}",
                 case.id,
                 status,
                 duration(s.median_s),
                 format!("[{}, {}]", duration(s.ci_low_s), duration(s.ci_high_s)),
                 s.cv * 100.0,
-                s.n
+                s.n,
+                case.peak_rss_bytes.map_or_else(|| "—".into(), bytes)
             ),
             _ => println!(
                 "{:<48} {:>9}  {}",

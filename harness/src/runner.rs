@@ -278,6 +278,8 @@ fn prepare_references(
             Ok(r) => {
                 case.items_per_iteration = r.items_per_iteration;
                 case.flops = r.flops;
+                case.weights_bytes = r.memory.0;
+                case.largest_intermediate_bytes = r.memory.1;
                 case.real_weights = r.real_weights;
                 paths.insert(workload_key(&spec.workload), r.path.clone());
             }
@@ -296,6 +298,8 @@ struct Reference {
     path: PathBuf,
     items_per_iteration: u64,
     flops: u64,
+    /// Weights and largest intermediate, bytes ([`graph_memory`]).
+    memory: (u64, u64),
     real_weights: bool,
 }
 
@@ -319,13 +323,29 @@ fn reference_outputs(spec: &workloads::WorkloadSpec, path: &Path) -> Result<Refe
             }
         }
     }
-    let bindings = w.graph.bind_inputs(&w.inputs)?;
+    let shapes = w.graph.concrete_shapes(&w.graph.bind_inputs(&w.inputs)?)?;
     Ok(Reference {
         path: path.to_path_buf(),
         items_per_iteration: w.items_per_iteration,
-        flops: w.graph.flops(&w.graph.concrete_shapes(&bindings)?),
+        flops: w.graph.flops(&shapes),
+        memory: graph_memory(&w.graph, &shapes),
         real_weights: w.real_weights,
     })
+}
+
+/// Bytes of the graph's constants, and of the largest value any other node produces at
+/// `shapes` (its concrete shapes).
+fn graph_memory(graph: &engine::Graph, shapes: &[Vec<usize>]) -> (u64, u64) {
+    let (mut weights, mut largest) = (0u64, 0u64);
+    for (node, shape) in graph.nodes().iter().zip(shapes) {
+        let bytes = (shape.iter().product::<usize>() * node.dtype.size_bytes()) as u64;
+        match node.op {
+            engine::ops::Op::Constant(_) => weights += bytes,
+            engine::ops::Op::Input { .. } => {}
+            _ => largest = largest.max(bytes),
+        }
+    }
+    (weights, largest)
 }
 
 fn reference_tensors(w: &workloads::Workload) -> Result<Vec<(String, engine::Tensor)>> {
@@ -461,4 +481,34 @@ fn progress_bar(len: u64) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A linear layer 16 -> 8 over 64 rows: weights are W (8 x 16) and b (8), the largest
+    /// intermediate the [64, 8] output of the matmul (the input does not count).
+    #[test]
+    fn graph_memory_counts_constants_and_the_largest_result() {
+        let spec = workloads::WorkloadSpec {
+            kind: "linear".into(),
+            seed: 1,
+            params: [
+                ("in_features".to_string(), serde_json::json!(16)),
+                ("out_features".to_string(), serde_json::json!(8)),
+                ("batch".to_string(), serde_json::json!(64)),
+            ]
+            .into(),
+        };
+        let w = workloads::build(&spec).unwrap();
+        let shapes = w
+            .graph
+            .concrete_shapes(&w.graph.bind_inputs(&w.inputs).unwrap())
+            .unwrap();
+        assert_eq!(
+            graph_memory(&w.graph, &shapes),
+            ((8 * 16 + 8) * 4, 64 * 8 * 4)
+        );
+    }
 }

@@ -173,6 +173,12 @@ pub struct CaseResult {
     pub items_per_iteration: u64,
     /// Floating-point operations of one iteration, counted from the graph.
     pub flops: u64,
+    /// Bytes of the graph's constants (weights), and of its largest intermediate result at
+    /// this case's shapes, before any fusion: what every subject must hold at least.
+    #[serde(default)]
+    pub weights_bytes: u64,
+    #[serde(default)]
+    pub largest_intermediate_bytes: u64,
     /// Whether the model ran a real checkpoint; synthetic weights make accuracy meaningless.
     #[serde(default)]
     pub real_weights: bool,
@@ -213,6 +219,8 @@ impl CaseResult {
             reason: None,
             items_per_iteration: 0,
             flops: 0,
+            weights_bytes: 0,
+            largest_intermediate_bytes: 0,
             real_weights: false,
             load_s: Vec::new(),
             first_run_s: Vec::new(),

@@ -106,7 +106,17 @@ pub(super) fn detail(c: &CaseResult) -> Detail {
         ));
     }
     if let Some(b) = c.peak_rss_bytes {
-        stats.push(row("Peak RSS", format::bytes(b)));
+        stats.push(row("Peak RSS of the worker", format::bytes(b)));
+    }
+    if c.weights_bytes + c.largest_intermediate_bytes > 0 {
+        stats.push(row(
+            "Graph memory",
+            format!(
+                "weights {}, largest intermediate {}",
+                format::bytes(c.weights_bytes),
+                format::bytes(c.largest_intermediate_bytes)
+            ),
+        ));
     }
     let device: Vec<f64> = c.rounds.iter().filter_map(|r| r.device_median_s).collect();
     if let Some(m) = super::tables::median(&device) {

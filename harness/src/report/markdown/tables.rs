@@ -24,6 +24,7 @@ pub(super) struct ResultRow {
     gflops: String,
     load: String,
     first_run: String,
+    peak_rss: String,
 }
 
 #[derive(Serialize)]
@@ -102,6 +103,7 @@ pub(super) fn result_row(c: &CaseResult, varying: &Varying<'_>) -> ResultRow {
         ),
         load: or_none(median(&c.load_s).map(duration)),
         first_run: or_none(median(&c.first_run_s).map(duration)),
+        peak_rss: or_none(c.peak_rss_bytes.map(format::bytes)),
     }
 }
 
