@@ -27,14 +27,15 @@ name = "sweep"
 sweep = { size = [64, 128, 256, 512] }
 "#;
 
-/// 4 cases x 4 rounds of short workers: a few seconds in all.
+/// 4 cases x 4 rounds of short workers: about 4 s in all (each round measures for a quarter
+/// of min_time), so that kills between 0.25 s and 3 s land while it runs.
 const PROFILE: &str = r#"
 [measure]
 warmup = 3
 max_warmup = "0.1s"
 min_iterations = 8
-min_time = "0.2s"
-max_time = "1s"
+min_time = "0.8s"
+max_time = "2s"
 min_sample_time = "1ms"
 rounds = 4
 timeout = "20s"
