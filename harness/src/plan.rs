@@ -30,6 +30,8 @@ pub struct Plan {
     pub seconds: (f64, f64),
     /// Cases of server scenarios.
     pub server_cases: usize,
+    /// `measure.target_ci`, if the run samples to a precision.
+    pub target_ci: Option<f64>,
 }
 
 impl Plan {
@@ -68,6 +70,7 @@ impl Plan {
                 .iter()
                 .filter(|c| matches!(c.mode, crate::results::Mode::Server(_)))
                 .count(),
+            target_ci: m.target_ci,
         }
     }
 
@@ -114,6 +117,9 @@ impl Plan {
                 format::bytes(*bytes)
             ));
         }
+        if let Some(t) = self.target_ci {
+            line.push_str(&format!("; {}", precision_needs(t)));
+        }
         if self.server_cases > 0 {
             let (lo, hi) = crate::server::search_cost();
             line.push_str(&format!(
@@ -124,6 +130,31 @@ impl Plan {
         }
         line
     }
+}
+
+/// What a precision target asks of each worker, up front: the samples its median needs at a
+/// few spreads (normal approximation of the median's interval: 1.96 · 1.2533 · CV / √n), and
+/// the samples each reported percentile needs before it is shown at all.
+pub fn precision_needs(target: f64) -> String {
+    let confidence = stats::Options::default().confidence;
+    let median = |cv: f64| (1.96 * 1.2533 * cv / target).powi(2).ceil() as usize;
+    let percentiles: Vec<String> = [0.9, 0.95, 0.99]
+        .iter()
+        .filter_map(|&p| {
+            let n = stats::samples_for_percentile(p, confidence)?;
+            Some(format!("p{} {n}", (p * 100.0).round()))
+        })
+        .collect();
+    format!(
+        "target_ci ±{}: each worker samples until its median's interval is that narrow or \
+         max_time passes (about {} samples at a CV of 2%, {} at 5%, {} at 10%); percentiles \
+         need {} samples",
+        format::percent(target),
+        median(0.02),
+        median(0.05),
+        median(0.10),
+        percentiles.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -137,6 +168,7 @@ mod tests {
             largest: Some(("x/engine-cpu/threads=1 (size = 8)".into(), largest)),
             seconds: (seconds, 2.0 * seconds),
             server_cases: 0,
+            target_ci: None,
         }
     }
 

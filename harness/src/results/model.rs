@@ -74,6 +74,11 @@ pub struct MeasurePolicy {
     pub rounds: u32,
     /// A worker running longer than this is killed and its case marked failed.
     pub timeout_s: f64,
+    /// Precision-targeted sampling: past the minimums, a worker samples until its median's
+    /// confidence interval is within this fraction of the median on either side (0.01 =
+    /// ±1%), or until `max_time_s`; a case whose interval stays wider is *low precision*.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ci: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

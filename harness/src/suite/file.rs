@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::values::{Seconds, WarmupSpec};
+use super::values::{Fraction, Seconds, WarmupSpec};
 
 /// `suites/NAME.toml`.
 #[derive(Deserialize)]
@@ -93,6 +93,8 @@ pub struct MeasureSection {
     pub min_sample_time: Option<Seconds>,
     pub rounds: Option<u32>,
     pub timeout: Option<Seconds>,
+    /// Sample until the median's CI half-width is within this fraction of it (or max_time).
+    pub target_ci: Option<Fraction>,
 }
 
 impl MeasureSection {
@@ -107,6 +109,7 @@ impl MeasureSection {
             "min_sample_time" => self.min_sample_time.is_some(),
             "rounds" => self.rounds.is_some(),
             "timeout" => self.timeout.is_some(),
+            "target_ci" => self.target_ci.is_some(),
             _ => false,
         }
     }
@@ -122,6 +125,7 @@ impl MeasureSection {
             min_sample_time: over.min_sample_time.or(self.min_sample_time),
             rounds: over.rounds.or(self.rounds),
             timeout: over.timeout.or(self.timeout),
+            target_ci: over.target_ci.or(self.target_ci),
         }
     }
 }

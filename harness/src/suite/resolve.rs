@@ -436,7 +436,7 @@ fn offline_batch(
                 "scenario `{name}`: an offline scenario needs a `batch` parameter (params or sweep, e.g. sweep = {{ batch = [1, 2, 4, 8, 16] }})"
             ),
         )),
-        Some(b) if b == 0 || pool % b != 0 => Err(err(
+        Some(b) if !pool.is_multiple_of(b) => Err(err(
             &scenario.location,
             format!(
                 "scenario `{name}`: pool = {pool} is not a whole number of batches of {b}: expected a multiple of every batch"
@@ -607,6 +607,7 @@ fn resolve_measure(
             .0,
         rounds: m.rounds.ok_or_else(|| missing("rounds"))?,
         timeout_s: m.timeout.ok_or_else(|| missing("timeout"))?.0,
+        target_ci: m.target_ci.map(|f| f.0),
     };
     if policy.rounds == 0 {
         return Err(err(&at("rounds"), "measure.rounds: expected at least 1"));

@@ -62,6 +62,48 @@ impl<'de> Deserialize<'de> for Seconds {
     }
 }
 
+/// A relative precision: `"1%"` or `0.01`, above 0 and below 1.
+#[derive(Clone, Copy)]
+pub struct Fraction(pub f64);
+
+const FRACTION: &str = "a fraction above 0 and below 1: a number like 0.01 or a string like \"1%\"";
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Fraction;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(FRACTION)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Fraction, E> {
+                if v > 0.0 && v < 1.0 {
+                    Ok(Fraction(v))
+                } else {
+                    Err(E::custom(format!("expected {FRACTION}, got {v}")))
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Fraction, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Fraction, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Fraction, E> {
+                let percent = v
+                    .trim()
+                    .strip_suffix('%')
+                    .and_then(|n| n.trim().parse::<f64>().ok());
+                match percent {
+                    Some(p) if p > 0.0 && p < 100.0 => Ok(Fraction(p / 100.0)),
+                    _ => Err(E::custom(format!("expected {FRACTION}, got \"{v}\""))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// `warmup = "auto" | <iterations> | "<duration>"`.
 #[derive(Clone)]
 pub struct WarmupSpec(pub Warmup);

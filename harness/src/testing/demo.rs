@@ -196,6 +196,7 @@ pub fn run() -> RunResults {
                 min_sample_time_s: 0.001,
                 rounds: 2,
                 timeout_s: 600.0,
+                target_ci: None,
             },
             check: Tolerance {
                 atol: 1e-4,

@@ -217,6 +217,7 @@ pub fn run(suite: &str, hostname: &str, cases: Vec<CaseResult>) -> RunResults {
                 min_sample_time_s: 1e-3,
                 rounds: 5,
                 timeout_s: 300.0,
+                target_ci: None,
             },
             check: Tolerance {
                 atol: 1e-5,

@@ -129,7 +129,7 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
         Mode::Offline { pool } => {
             let batch = workload.items_per_iteration.max(1);
             anyhow::ensure!(
-                pool % batch == 0,
+                pool.is_multiple_of(batch),
                 "an offline pool of {pool} items is not a whole number of batches of {batch}"
             );
             pool / batch
@@ -300,8 +300,11 @@ fn measure(
     let start = Instant::now();
     let mut chunk = Vec::with_capacity(CHUNK);
     let (mut samples, mut iterations) = (0u64, 0u64);
+    let mut precision = Precision::new(budget.target_ci);
     loop {
-        chunk.push(time_batch(body, k)?);
+        let t = time_batch(body, k)?;
+        chunk.push(t);
+        precision.push(t);
         samples += 1;
         iterations += k;
         if chunk.len() == CHUNK {
@@ -309,7 +312,7 @@ fn measure(
         }
         let elapsed = start.elapsed().as_secs_f64();
         let enough = samples >= budget.min_iterations && elapsed >= budget.min_time_s;
-        if enough || elapsed >= budget.max_time_s {
+        if (enough && precision.reached()) || elapsed >= budget.max_time_s {
             break;
         }
     }
@@ -323,6 +326,45 @@ fn measure(
         peak_rss_bytes: peak_rss_bytes(),
         device_median_s: None,
     })
+}
+
+/// Precision-targeted sampling: whether the samples so far put the median's confidence
+/// interval within the target. Checked at geometrically spaced counts (every 10% more
+/// samples), between samples, so sorting never costs more than a small share of the time.
+struct Precision {
+    target: Option<f64>,
+    samples: Vec<f64>,
+    next_check: usize,
+}
+
+impl Precision {
+    fn new(target: Option<f64>) -> Precision {
+        Precision {
+            target,
+            samples: Vec::new(),
+            next_check: 6,
+        }
+    }
+
+    fn push(&mut self, sample: f64) {
+        if self.target.is_some() {
+            self.samples.push(sample);
+        }
+    }
+
+    /// Always true without a target.
+    fn reached(&mut self) -> bool {
+        let Some(target) = self.target else {
+            return true;
+        };
+        if self.samples.len() < self.next_check {
+            return false;
+        }
+        self.next_check = self.samples.len() + (self.samples.len() / 10).max(1);
+        let mut sorted = self.samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        stats::median_ci_half_width(&sorted, stats::Options::default().confidence) <= target
+    }
 }
 
 /// The timing loop's own cost per iteration in batches of `k`: the median of 101 batches

@@ -26,5 +26,8 @@ pub mod summary;
 pub use bootstrap::{Estimate, bootstrap_ci, ratio_of_medians, ratio_of_process_medians};
 pub use compare::{Comparison, Verdict, process_medians, verdict};
 pub use mann_whitney::{MannWhitney, mann_whitney_u};
-pub use quantile::{median_ci, percentile_supported, quantile, quantile_ci};
+pub use quantile::{
+    median_ci, median_ci_half_width, percentile_supported, quantile, quantile_ci,
+    samples_for_percentile,
+};
 pub use summary::{Interval, Options, Outliers, Percentile, Summary, mean, summarize};

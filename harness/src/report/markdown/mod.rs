@@ -202,7 +202,7 @@ impl Context {
                 .collect(),
             results: in_group_order(r)
                 .into_iter()
-                .map(|c| result_row(c, &varying))
+                .map(|c| result_row(c, &varying, r.suite.measure.target_ci))
                 .collect(),
             correctness: in_group_order(r)
                 .into_iter()
@@ -261,15 +261,10 @@ fn in_group_order(r: &RunResults) -> Vec<&CaseResult> {
         .collect()
 }
 
-/// The smallest sample count that supports percentile `p` at `confidence`.
-fn samples_needed(p: f64, confidence: f64) -> Option<usize> {
-    (1..=100_000).find(|&n| stats::percentile_supported(n, p, confidence))
-}
-
 fn percentile_text(value: Option<f64>, p: f64, s: &CaseSummary) -> String {
     match value {
         Some(v) => duration(v),
-        None => match samples_needed(p, s.confidence) {
+        None => match stats::samples_for_percentile(p, s.confidence) {
             Some(n) => format!("n/a (needs {n} samples)"),
             None => "n/a".into(),
         },

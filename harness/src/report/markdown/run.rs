@@ -61,7 +61,12 @@ pub(super) fn config(r: &RunResults) -> Vec<Row> {
                 duration(m.min_time_s),
                 duration(m.max_time_s),
                 duration(m.min_sample_time_s)
-            ),
+            ) + &m.target_ci.map_or_else(String::new, |t| {
+                format!(
+                    "; then until the median's CI is within ±{}",
+                    format::percent(t)
+                )
+            }),
         ),
         row(
             "Rounds",

@@ -83,15 +83,33 @@ pub(super) fn median(values: &[f64]) -> Option<f64> {
     Some(stats::quantile(&v, 0.5))
 }
 
-pub(super) fn result_row(c: &CaseResult, varying: &Varying<'_>) -> ResultRow {
+/// `target_ci` is the run's precision target: a median whose interval stays wider is marked.
+pub(super) fn result_row(
+    c: &CaseResult,
+    varying: &Varying<'_>,
+    target_ci: Option<f64>,
+) -> ResultRow {
     let s = c.summary.as_ref();
     let or_none = |v: Option<String>| v.unwrap_or_else(|| NONE.into());
+    let low_precision = |s: &crate::results::CaseSummary| {
+        let half = (s.median_s - s.ci_low_s).max(s.ci_high_s - s.median_s) / s.median_s;
+        match target_ci {
+            Some(t) if half > t => format!(
+                " (low precision: ±{} > ±{})",
+                format::percent(half),
+                format::percent(t)
+            ),
+            _ => String::new(),
+        }
+    };
     ResultRow {
         case: groups::case_label(varying, &c.scenario, &c.params),
         subject: c.subject.clone(),
         threads: threads_cell(c),
         status: c.status.as_str().into(),
-        median: or_none(s.map(|s| format::duration_ci(s.median_s, s.ci_low_s, s.ci_high_s))),
+        median: or_none(
+            s.map(|s| format::duration_ci(s.median_s, s.ci_low_s, s.ci_high_s) + &low_precision(s)),
+        ),
         mean: or_none(s.map(|s| duration(s.mean_s))),
         p95: or_none(s.map(|s| percentile_text(s.p95_s, 0.95, s))),
         cv: or_none(s.map(|s| format::percent(s.cv))),
