@@ -31,12 +31,12 @@ impl Throughput {
             return None;
         };
         let s = case.summary.as_ref().filter(|_| case.is_measured())?;
-        let items = case.items_per_iteration.max(1) as f64;
+        let (items_per_s, lo, hi) = case.items_per_s_at_median()?;
         Some(Throughput {
             batch: case.items_per_iteration,
             pool,
-            items_per_s: items / s.median_s,
-            ci: (items / s.ci_high_s, items / s.ci_low_s),
+            items_per_s,
+            ci: (lo, hi),
             wall_items_per_s: s.items_per_s,
             batch_s: s.median_s,
         })

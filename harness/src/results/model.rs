@@ -244,6 +244,14 @@ impl CaseResult {
         self.status == Status::Ok && self.summary.is_some() && !self.samples_s.is_empty()
     }
 
+    /// Items per second at the median time, with the interval mapped from the median's:
+    /// `(point, low, high)`; `None` without a summary.
+    pub fn items_per_s_at_median(&self) -> Option<(f64, f64, f64)> {
+        let s = self.summary.as_ref()?;
+        let items = self.items_per_iteration.max(1) as f64;
+        Some((items / s.median_s, items / s.ci_high_s, items / s.ci_low_s))
+    }
+
     /// What comparisons judge, one list per worker process, lower being better: the samples
     /// of latency and offline cases; for a server case, each process's seconds per request
     /// at its maximum rate (1 / max QPS), so that a lower maximum reads as `slower`.

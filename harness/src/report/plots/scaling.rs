@@ -70,13 +70,9 @@ impl ScalingChart {
                         lo: sum.ci_low_s,
                         hi: sum.ci_high_s,
                     });
-                    let items = case.items_per_iteration.max(1) as f64;
-                    throughput.push(Point {
-                        x: *x,
-                        y: items / sum.median_s,
-                        lo: items / sum.ci_high_s,
-                        hi: items / sum.ci_low_s,
-                    });
+                    if let Some((y, lo, hi)) = case.items_per_s_at_median() {
+                        throughput.push(Point { x: *x, y, lo, hi });
+                    }
                 }
                 Line {
                     subject: s.subject.to_string(),
