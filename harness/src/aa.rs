@@ -67,6 +67,7 @@ pub fn aa(args: AaArgs) -> Result<ExitCode> {
         sets: args.sets.clone(),
         subjects: None,
         threads: None,
+        scenarios: None,
     };
     let suite = suite::load(&args.suite, &opts)?;
     if !suite.subjects.contains(&args.subject) {

@@ -43,6 +43,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         sets: args.sets.clone(),
         subjects: args.subjects.clone(),
         threads: args.threads.clone(),
+        scenarios: None,
     };
     let suite = suite::load(&args.suite, &opts)?;
     let run_opts = runner::RunOptions {

@@ -55,6 +55,7 @@ fn load_text(text: &str, sets: Vec<String>) -> Result<(), String> {
         sets,
         subjects: None,
         threads: None,
+        scenarios: None,
     };
     match load("fuzz", &opts) {
         Ok(_) => Ok(()),

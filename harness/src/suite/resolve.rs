@@ -33,6 +33,8 @@ pub struct LoadOptions {
     pub subjects: Option<Vec<String>>,
     /// `--threads`: replaces the suite's thread counts (0 = all cores).
     pub threads: Option<Vec<usize>>,
+    /// `--scenarios`: run only these of the suite's scenarios.
+    pub scenarios: Option<Vec<String>>,
 }
 
 /// One (workload instance, subject, thread count) to measure.
@@ -95,7 +97,11 @@ pub fn load(name: &str, opts: &LoadOptions) -> Result<ResolvedSuite, SuiteError>
     let threads = resolve_threads(opts.threads.as_deref(), &file, &source)?;
     let workload = resolve_workload(&file, &overrides, &source)?;
     let mut cases = Vec::new();
-    for scenario in scenarios(&file, &source)? {
+    for scenario in select_scenarios(
+        scenarios(&file, &source)?,
+        opts.scenarios.as_deref(),
+        &source,
+    )? {
         cases.extend(expand_scenario(
             &scenario, &workload, &subjects, &threads, &source,
         )?);
@@ -340,6 +346,32 @@ fn scenarios(file: &SuiteFile, source: &Source) -> Result<Vec<Scenario>, SuiteEr
             })
         })
         .collect()
+}
+
+/// The scenarios `--scenarios` names (all when it names none), each one the suite declares.
+fn select_scenarios(
+    all: Vec<Scenario>,
+    wanted: Option<&[String]>,
+    source: &Source,
+) -> Result<Vec<Scenario>, SuiteError> {
+    let Some(wanted) = wanted else {
+        return Ok(all);
+    };
+    let declared: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+    if let Some(unknown) = wanted.iter().find(|w| !declared.contains(&w.as_str())) {
+        return Err(err(
+            "--scenarios",
+            format!(
+                "{}: no scenario named `{unknown}`; expected one of {}",
+                source.rel,
+                declared.join(", ")
+            ),
+        ));
+    }
+    Ok(all
+        .into_iter()
+        .filter(|s| wanted.contains(&s.name))
+        .collect())
 }
 
 /// Items an offline scenario's pool holds unless it says `pool`.
@@ -725,6 +757,33 @@ mod tests {
                 .iter()
                 .filter(|c| c.subject == "engine-gpu")
                 .all(|c| c.threads == 1 && c.id.ends_with("/engine-gpu/threads=1"))
+        );
+    }
+
+    #[test]
+    fn scenarios_flag_keeps_only_the_named_scenarios_and_rejects_unknown_names() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap();
+        let opts = |names: &[&str]| LoadOptions {
+            root: root.into(),
+            profile: "quick".into(),
+            scenarios: Some(names.iter().map(|n| n.to_string()).collect()),
+            ..LoadOptions::default()
+        };
+        let s = load("distilbert_serving", &opts(&["server"])).unwrap();
+        assert!(!s.cases.is_empty());
+        assert!(s.cases.iter().all(|c| c.scenario == "server"));
+        let Err(e) = load("distilbert_serving", &opts(&["offline", "serve"])) else {
+            panic!("an unknown scenario was accepted");
+        };
+        let e = e.to_string();
+        assert!(
+            e.contains("--scenarios")
+                && e.contains("suites/distilbert_serving.toml")
+                && e.contains("`serve`")
+                && e.contains("offline, server"),
+            "{e}"
         );
     }
 }
