@@ -4,6 +4,7 @@
 //! a list of inputs and a list of outputs. Building infers each node's shape and dtype, so a
 //! bad graph fails where it is built, with an error that names the op and the shapes.
 
+mod mermaid;
 mod model_ops;
 
 use std::collections::HashSet;

@@ -2,7 +2,9 @@
 //!
 //! Tokenizes each text with BERT's WordPiece tokenizer, runs
 //! `DistilBertForSequenceClassification` compiled for the CPU (or the GPU), and prints the label, its
-//! softmax confidence and the raw logits.
+//! softmax confidence and the raw logits. Every batch's logits are checked against the
+//! reference interpreter (f64, op by op) on the same graph; the program exits non-zero when
+//! they disagree.
 //!
 //!     cargo run -p engine --release --example 03_distilbert -- [OPTIONS] TEXT...
 //!
@@ -19,14 +21,16 @@
 //!   --threads N       CPU threads of the executable (default 1)
 //!   --device cpu|gpu  where the engine runs (default cpu; gpu: wgpu's default adapter)
 
+#[path = "../common/mod.rs"]
 mod common;
+mod graph;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use engine::Tensor;
 use engine::models::{DistilBert, DistilBertConfig, Tokenizer};
+use engine::{Graph, Parity, Tensor, reference};
 
 struct Args {
     model_dir: Option<PathBuf>,
@@ -100,7 +104,11 @@ fn main() -> ExitCode {
         }
     };
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("verification FAILED");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -108,7 +116,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     let (model, tokenizer) = match &args.model_dir {
         Some(dir) => {
@@ -146,9 +154,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         args.texts.iter().map(|t| vec![t]).collect()
     };
+    let mut verified = true;
     for texts in groups {
         let batch = tokenizer.encode_batch(&texts)?;
         let out = exe.run(&batch.inputs())?;
+        verified &= verify(&model.graph, &batch.inputs(), &out)?;
         let logits: &Tensor = &out[0];
         let n_labels = logits.dims()[1];
         for (row, text) in texts.iter().enumerate() {
@@ -174,5 +184,18 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    Ok(())
+    Ok(verified)
+}
+
+/// Whether `compiled` (the executable's outputs on `inputs`) matches the reference
+/// interpreter on `graph` within 1e-3 absolute and relative; prints the error on stderr.
+fn verify(graph: &Graph, inputs: &[Tensor], compiled: &[Tensor]) -> engine::Result<bool> {
+    let expected = reference::run(graph, inputs)?;
+    let parity = Parity::of(compiled, &expected, 1e-3, 1e-3)?;
+    eprintln!(
+        "verified against the reference interpreter: {} (max abs err {:.1e})",
+        if parity.ok() { "ok" } else { "MISMATCH" },
+        parity.max_abs_err
+    );
+    Ok(parity.ok())
 }

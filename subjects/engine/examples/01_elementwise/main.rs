@@ -6,11 +6,13 @@
 //!
 //!     cargo run -p engine --example 01_elementwise [-- --device cpu|gpu]
 
+#[path = "../common/mod.rs"]
 mod common;
+mod graph;
 
 use std::process::ExitCode;
 
-use engine::{DType, Graph, Tensor, dims};
+use engine::Tensor;
 
 fn main() -> ExitCode {
     common::exit_code(run())
@@ -18,15 +20,7 @@ fn main() -> ExitCode {
 
 fn run() -> engine::Result<bool> {
     println!("1. build the graph");
-    let mut g = Graph::new("relu_affine");
-    // `n` is a symbolic dim: the graph runs for any length, bound when it runs.
-    let x = g.input("x", DType::F32, dims!["n"])?;
-    let two = g.scalar(2.0);
-    let one = g.scalar(1.0);
-    let y = g.mul(x, two)?;
-    let y = g.add(y, one)?;
-    let y = g.relu(y)?;
-    g.output(y);
+    let g = graph::graph()?;
     common::print_indented(&g.to_string());
 
     let inputs = [Tensor::from_f32(&[4], vec![1., -2., 3., -4.])?];
