@@ -5,32 +5,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Project, text};
-use harness::results::{RunResults, store};
+use common::{Project, save, text};
+use harness::results::RunResults;
 use harness::testing::{Synth, run, scale, sweep};
 
 /// Two batch sizes on two subjects; `engine-cpu` 4x faster than `reference`.
 fn cases(seed: u64) -> Vec<harness::results::CaseResult> {
     sweep(seed, &["engine-cpu", "reference"])
-}
-
-/// Saves `r` as results/<suite>/<stamp>_<machine>/results.json; returns the folder.
-fn save(p: &Project, mut r: RunResults, stamp: &str) -> PathBuf {
-    let host = r.system.hostname.clone().unwrap();
-    r.run_id = format!("{stamp}_{host}");
-    r.started_at = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &stamp[..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13],
-        &stamp[13..15]
-    );
-    let dir = p.root().join("results").join(&r.suite.name).join(&r.run_id);
-    std::fs::create_dir_all(&dir).unwrap();
-    store::save(&dir, &r).unwrap();
-    dir
 }
 
 fn baseline(p: &Project, r: RunResults) -> PathBuf {

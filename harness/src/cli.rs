@@ -41,6 +41,8 @@ enum Command {
     Check(compare::commands::CheckArgs),
     /// Every stored run of a suite as a time series per case, with step changes flagged.
     History(compare::commands::HistoryArgs),
+    /// Write a static HTML site of every run under a results root: index, reports, histories, compare view.
+    Site(crate::site::SiteArgs),
     /// Run a suite twice (A/A) and store each case's noise for this machine.
     Calibrate(calibrate::CalibrateArgs),
     /// Run a suite N + 1 times: false alarms of `check` over N A/A pairs, and whether it catches a known slowdown.
@@ -63,6 +65,9 @@ struct RunArgs {
     /// Thread count instead of the suite's list (0 = all cores).
     #[arg(long, value_delimiter = ',')]
     threads: Option<Vec<usize>>,
+    /// Run only these of the suite's scenarios, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Option<Vec<String>>,
     /// Results root.
     #[arg(long, default_value = "results")]
     out: PathBuf,
@@ -99,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::commands::compare(args),
         Command::Check(args) => compare::commands::check(args),
         Command::History(args) => compare::commands::history(args),
+        Command::Site(args) => crate::site::site(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Aa(args) => crate::aa::aa(args),
         Command::Baseline(args) => compare::commands::baseline(args),
@@ -116,6 +122,7 @@ fn run_suite(name: &str, args: RunArgs) -> anyhow::Result<ExitCode> {
         sets: args.sets,
         subjects: args.subjects,
         threads: args.threads,
+        scenarios: args.scenarios,
     };
     let suite = suite::load(name, &opts)?;
     eprintln!(

@@ -18,6 +18,7 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod server;
+pub mod site;
 pub mod suite;
 pub mod system;
 pub mod tensorfile;

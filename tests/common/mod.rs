@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use harness::results::{RunResults, store};
+
 pub struct Project {
     pub dir: tempfile::TempDir,
 }
@@ -67,4 +69,23 @@ impl Project {
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Saves `r` as results/<suite>/<stamp>_<machine>/results.json; returns the folder.
+pub fn save(p: &Project, mut r: RunResults, stamp: &str) -> PathBuf {
+    let host = r.system.hostname.clone().unwrap();
+    r.run_id = format!("{stamp}_{host}");
+    r.started_at = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &stamp[..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13],
+        &stamp[13..15]
+    );
+    let dir = p.root().join("results").join(&r.suite.name).join(&r.run_id);
+    std::fs::create_dir_all(&dir).unwrap();
+    store::save(&dir, &r).unwrap();
+    dir
 }

@@ -266,57 +266,18 @@ fn choose_baseline(dir: &Path, run: &RunResults) -> Result<Result<(PathBuf, RunR
 
 /// `harness history SUITE`: writes history.md and one chart per case group.
 pub fn history(args: HistoryArgs) -> Result<ExitCode> {
-    let dir = args.root.join(&args.suite);
-    let entries = std::fs::read_dir(&dir).with_context(|| {
-        format!(
-            "reading {}: no runs of suite `{}` there",
-            dir.display(),
-            args.suite
-        )
-    })?;
-    let (mut runs, mut skipped) = (Vec::new(), Vec::new());
-    for entry in entries {
-        let path = entry?.path();
-        if !path.join("results.json").is_file() {
-            continue;
-        }
-        match store::load(&path) {
-            Ok(r) if r.suite.name == args.suite => runs.push((path, r)),
-            Ok(r) => skipped.push((path, format!("a run of suite `{}`", r.suite.name))),
-            Err(e) => skipped.push((path, format!("{e:#}"))),
-        }
-    }
-    if runs.is_empty() {
-        bail!(
-            "no readable run of suite `{}` under {}",
-            args.suite,
-            dir.display()
-        );
-    }
+    let found = suite_runs(&args.root, &args.suite)?;
     let h = History::build(
         &args.suite,
-        runs,
-        skipped,
+        found.runs,
+        found.skipped,
         args.threshold,
         &CompareOptions::default().stats,
     );
     let out = args
         .out
         .unwrap_or_else(|| args.root.join("history").join(&args.suite));
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let charts = plot::render_history(&h, &out.join("plots"))?;
-    let links: Vec<(String, String)> = h
-        .groups()
-        .into_iter()
-        .filter(|(_, stem)| {
-            charts
-                .iter()
-                .any(|p| p.file_stem().is_some_and(|s| s == stem.as_str()))
-        })
-        .map(|(group, stem)| (group, format!("plots/{stem}.svg")))
-        .collect();
-    let md_path = out.join("history.md");
-    store::write_atomic(&md_path, h.markdown(&links).as_bytes())?;
+    let (md_path, charts) = write_history(&h, &out)?;
     let steps = h.steps();
     println!(
         "{} runs of {}, {} series, {} step changes",
@@ -341,6 +302,76 @@ pub fn history(args: HistoryArgs) -> Result<ExitCode> {
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One suite's runs as found under a results root.
+pub struct SuiteRuns {
+    pub name: String,
+    /// The runs that load, in the order found (`History::build` sorts them).
+    pub runs: Vec<(PathBuf, RunResults)>,
+    /// The folders with a `results.json` that do not load, or are another suite's, with why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// [`read_suite_dir`], and an error when it finds no readable run.
+pub fn suite_runs(root: &Path, suite: &str) -> Result<SuiteRuns> {
+    let found = read_suite_dir(root, suite)?;
+    if found.runs.is_empty() {
+        bail!(
+            "no readable run of suite `{suite}` under {}",
+            root.join(suite).display()
+        );
+    }
+    Ok(found)
+}
+
+/// Every folder of `root/suite/` with a `results.json`: the runs of `suite` that load, and
+/// the others with why.
+pub fn read_suite_dir(root: &Path, suite: &str) -> Result<SuiteRuns> {
+    let dir = root.join(suite);
+    let entries = std::fs::read_dir(&dir).with_context(|| {
+        format!(
+            "reading {}: no runs of suite `{suite}` there",
+            dir.display()
+        )
+    })?;
+    let (mut runs, mut skipped) = (Vec::new(), Vec::new());
+    for entry in entries {
+        let path = entry?.path();
+        if !path.join("results.json").is_file() {
+            continue;
+        }
+        match store::load(&path) {
+            Ok(r) if r.suite.name == suite => runs.push((path, r)),
+            Ok(r) => skipped.push((path, format!("a run of suite `{}`", r.suite.name))),
+            Err(e) => skipped.push((path, format!("{e:#}"))),
+        }
+    }
+    Ok(SuiteRuns {
+        name: suite.to_string(),
+        runs,
+        skipped,
+    })
+}
+
+/// Writes `out/history.md` and its charts (`out/plots/`); returns the markdown's path and
+/// the charts'.
+pub fn write_history(h: &History, out: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let charts = plot::render_history(h, &out.join("plots"))?;
+    let links: Vec<(String, String)> = h
+        .groups()
+        .into_iter()
+        .filter(|(_, stem)| {
+            charts
+                .iter()
+                .any(|p| p.file_stem().is_some_and(|s| s == stem.as_str()))
+        })
+        .map(|(group, stem)| (group, format!("plots/{stem}.svg")))
+        .collect();
+    let md_path = out.join("history.md");
+    store::write_atomic(&md_path, h.markdown(&links).as_bytes())?;
+    Ok((md_path, charts))
 }
 
 /// The second half of `harness calibrate`, on its two finished A/A runs: prints the
