@@ -1,0 +1,116 @@
+//! README.md's pasted command output cannot drift. Every code block right after a line
+//! `<!-- output checked by tests/readme.rs -->` starts with `$ harness ARGS`; this test runs
+//! that command in the project root, and every later line of the block must be a line of
+//! what it printed (stderr, then stdout), in order. A line `...` stands for lines left out,
+//! and `…` inside a line for text that differs between machines.
+
+use std::path::Path;
+use std::process::Command;
+
+const MARKER: &str = "<!-- output checked by tests/readme.rs -->";
+
+/// The checked blocks of `readme`: (command arguments, expected lines).
+fn checked_blocks(readme: &str) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != MARKER {
+            continue;
+        }
+        assert_eq!(
+            lines.next(),
+            Some("```"),
+            "`{MARKER}` must precede a ``` block"
+        );
+        let command = lines.next().expect("a command line");
+        let args = command
+            .strip_prefix("$ harness ")
+            .unwrap_or_else(|| panic!("a checked block starts with `$ harness`, not `{command}`"));
+        let expected: Vec<String> = lines
+            .by_ref()
+            .take_while(|l| *l != "```")
+            .map(str::to_string)
+            .collect();
+        blocks.push((
+            args.split_whitespace().map(str::to_string).collect(),
+            expected,
+        ));
+    }
+    blocks
+}
+
+/// Whether `line` matches `pattern`, where each `…` in the pattern matches any text.
+fn matches(pattern: &str, line: &str) -> bool {
+    let mut parts = pattern.split('…');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = line.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// The expected lines missing from `output`, in order (`...` skips any lines).
+fn missing(expected: &[String], output: &str) -> Vec<String> {
+    let out: Vec<&str> = output.lines().collect();
+    let mut at = 0;
+    let mut missing = Vec::new();
+    for e in expected.iter().filter(|e| e.trim() != "...") {
+        match out[at..].iter().position(|l| matches(e, l)) {
+            Some(i) => at += i + 1,
+            None => missing.push(e.clone()),
+        }
+    }
+    missing
+}
+
+#[test]
+fn the_patterns_match_what_they_should_and_nothing_else() {
+    assert!(matches("has … of memory", "has 23.1 GiB of memory"));
+    assert!(!matches("has … of memory", "has 23.1 GiB of disk"));
+    assert!(matches("exact", "exact") && !matches("exact", "exact plus"));
+    let expected = ["a".to_string(), "...".to_string(), "c".to_string()];
+    assert!(missing(&expected, "a\nb\nc\n").is_empty());
+    assert_eq!(missing(&expected, "c\na\n"), vec!["c".to_string()]);
+}
+
+#[test]
+fn readme_output_is_what_the_commands_print() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let blocks = checked_blocks(&readme);
+    assert!(
+        blocks.len() >= 2,
+        "expected the checked blocks, found {}",
+        blocks.len()
+    );
+    for (args, expected) in blocks {
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(&args)
+            .current_dir(root)
+            .env("GRAPHBENCH_ROOT", root)
+            .output()
+            .unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let missing = missing(&expected, &printed);
+        assert!(
+            missing.is_empty(),
+            "README.md: `harness {}` no longer prints:\n{}\n\nit printed:\n{printed}",
+            args.join(" "),
+            missing.join("\n")
+        );
+    }
+}
