@@ -185,7 +185,30 @@ impl ScalingChart {
             .light_line_style(RGBColor(240, 240, 240))
             .draw()?;
 
-        for c in &self.crossovers {
+        // Each label beside its line, on a side where it fits (~0.55 em per character), in
+        // the lowest lane (18 px rows up from the bottom) where it overlaps no other label.
+        let plot_w = area.dim_in_pixel().0 as f64 - 92.0 - 32.0;
+        let placed: Vec<(String, HPos, i32, (f64, f64))> = self
+            .crossovers
+            .iter()
+            .map(|c| {
+                let label = format!("crossover: {}", c.label);
+                let label_w = label.chars().count() as f64 * 14.0 * 0.55 + 8.0;
+                let f = x_axis_fraction(&self.xs, c.x);
+                let px = f * plot_w;
+                let (h, dx, span) = if (1.0 - f) * plot_w >= label_w {
+                    (HPos::Left, 6, (px + 6.0, px + 6.0 + label_w))
+                } else if f * plot_w >= label_w {
+                    (HPos::Right, -6, (px - 6.0 - label_w, px - 6.0))
+                } else {
+                    (HPos::Center, 0, (px - label_w / 2.0, px + label_w / 2.0))
+                };
+                (label, h, dx, span)
+            })
+            .collect();
+        let spans: Vec<(f64, f64)> = placed.iter().map(|p| p.3).collect();
+        let lanes = label_lanes(&spans);
+        for ((c, (label, h, dx, _)), lane) in self.crossovers.iter().zip(placed).zip(lanes) {
             let style = RGBColor(90, 90, 90).stroke_width(2);
             chart.draw_series(DashedLineSeries::new(
                 vec![(c.x, y_lo), (c.x, y_hi)],
@@ -193,25 +216,14 @@ impl ScalingChart {
                 6,
                 style,
             ))?;
-            // Its label beside it, on a side where it fits (~0.55 em per character).
-            let label = format!("crossover: {}", c.label);
-            let plot_w = area.dim_in_pixel().0 as f64 - 92.0 - 32.0;
-            let label_w = label.chars().count() as f64 * 14.0 * 0.55 + 8.0;
-            let f = x_axis_fraction(&self.xs, c.x);
-            let (h, dx) = if (1.0 - f) * plot_w >= label_w {
-                (HPos::Left, 6)
-            } else if f * plot_w >= label_w {
-                (HPos::Right, -6)
-            } else {
-                (HPos::Center, 0)
-            };
             let text = TextStyle::from((FONT_FAMILY, 14).into_font())
                 .color(&RGBColor(60, 60, 60))
                 .pos(Pos::new(h, VPos::Bottom));
             // At the bottom: the legend holds the top left, and at the crossing the lines
             // are mid-height.
+            let dy = -6 - 18 * lane as i32;
             chart.draw_series(std::iter::once(
-                EmptyElement::at((c.x, y_lo)) + Text::new(label.clone(), (dx, -6), text),
+                EmptyElement::at((c.x, y_lo)) + Text::new(label, (dx, dy), text),
             ))?;
         }
 
@@ -263,6 +275,26 @@ impl ScalingChart {
     }
 }
 
+/// For labels spanning `spans` (pixels, left to right edges), the lane of each: the lowest
+/// whose labels placed so far it does not overlap (4 px apart at least).
+fn label_lanes(spans: &[(f64, f64)]) -> Vec<usize> {
+    let mut lanes: Vec<Vec<(f64, f64)>> = Vec::new();
+    spans
+        .iter()
+        .map(|&(lo, hi)| {
+            let free = lanes
+                .iter()
+                .position(|lane| lane.iter().all(|&(a, b)| hi + 4.0 <= a || lo >= b + 4.0));
+            let lane = free.unwrap_or_else(|| {
+                lanes.push(Vec::new());
+                lanes.len() - 1
+            });
+            lanes[lane].push((lo, hi));
+            lane
+        })
+        .collect()
+}
+
 fn x_axis_fraction(xs: &[f64], x: f64) -> f64 {
     Axis::at_values(xs).fraction(x)
 }
@@ -285,3 +317,20 @@ fn crossing(sweep: &Sweep<'_>, c: &groups::Crossover<'_>, x_axis: &Axis) -> f64 
 }
 
 impl_chart!(ScalingChart);
+
+#[cfg(test)]
+mod tests {
+    use super::label_lanes;
+
+    #[test]
+    fn overlapping_crossover_labels_go_to_separate_lanes_and_apart_ones_share() {
+        // Two close crossovers overlap; a third far right fits beside the first again.
+        let lanes = label_lanes(&[
+            (100.0, 300.0),
+            (150.0, 350.0),
+            (400.0, 600.0),
+            (200.0, 250.0),
+        ]);
+        assert_eq!(lanes, vec![0, 1, 0, 2]);
+    }
+}

@@ -10,7 +10,7 @@ use crate::report::groups::{self, CaseGroup, SpeedUps};
 use crate::results::RunResults;
 
 use super::axis::Axis;
-use super::{FONT_FAMILY, Palette, draw_legend, impl_chart};
+use super::{FONT_FAMILY, Palette, impl_chart};
 
 /// Whether a group gives the chart a row: the focus subject and another are both ranked.
 pub(super) fn has_row(group: &CaseGroup<'_>, focus: &str) -> bool {
@@ -27,8 +27,8 @@ pub(super) fn has_row(group: &CaseGroup<'_>, focus: &str) -> bool {
             .any(|c| c.subject != focus)
 }
 
-/// Empty row slots above the data, where the legend goes.
-const LEGEND_ROWS: usize = 2;
+/// Height of the strip under the chart where the legend goes, so no data row gives way to it.
+const LEGEND_PX: u32 = 40;
 
 struct Mark {
     /// Index into `SpeedUpChart::subjects`.
@@ -52,13 +52,9 @@ pub(super) struct SpeedUpChart {
 }
 
 impl SpeedUpChart {
-    /// 1200 wide; 34 px per row, two more rows' room at the top for the legend, and room
-    /// for the caption and the axis.
+    /// 1200 wide; 34 px per row, and room for the caption, the axis and the legend.
     pub fn size_px(&self) -> (u32, u32) {
-        (
-            1200,
-            160 + 34 * (self.rows.len().max(1) + LEGEND_ROWS) as u32,
-        )
+        (1200, 160 + LEGEND_PX + 34 * self.rows.len().max(1) as u32)
     }
 
     pub fn new(
@@ -135,15 +131,18 @@ impl SpeedUpChart {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         root.fill(&WHITE)?;
+        let (_, height) = root.dim_in_pixel();
+        let (root, legend) = root.split_vertically(height.saturating_sub(LEGEND_PX));
+        self.draw_legend_strip(&legend)?;
         let n = self.rows.len();
         let x_axis = self.x_axis();
         let (x_lo, x_hi) = (x_axis.lo(), x_axis.hi());
-        let mut chart = ChartBuilder::on(root)
+        let mut chart = ChartBuilder::on(&root)
             .caption(&self.title, (FONT_FAMILY, 22))
             .margin(18)
             .x_label_area_size(56)
             .y_label_area_size(330)
-            .build_cartesian_2d(x_axis, Axis::categories(n + LEGEND_ROWS))?;
+            .build_cartesian_2d(x_axis, Axis::categories(n))?;
         // Row 0 at the top.
         let labels: Vec<String> = self.rows.iter().rev().map(|r| r.label.clone()).collect();
         let y_label = move |y: &f64| Axis::category_label(&labels, *y);
@@ -165,14 +164,14 @@ impl SpeedUpChart {
             .draw()?;
 
         chart.draw_series(DashedLineSeries::new(
-            vec![(1.0, -0.5), (1.0, (n + LEGEND_ROWS) as f64 - 0.5)],
+            vec![(1.0, -0.5), (1.0, n as f64 - 0.5)],
             8,
             6,
             BLACK.stroke_width(2),
         ))?;
 
         let m = self.subjects.len().max(1) as f64;
-        for (j, (subject, color)) in self.subjects.iter().enumerate() {
+        for (j, (_, color)) in self.subjects.iter().enumerate() {
             let color = *color;
             // Subjects side by side within a row, spread over 60% of it.
             let dy = if m > 1.0 {
@@ -202,17 +201,44 @@ impl SpeedUpChart {
                         PathElement::new(vec![(clamp(lo), y), (clamp(hi), y)], style)
                     }),
             )?;
-            chart
-                .draw_series(
-                    marks
-                        .iter()
-                        .map(|&(y, p, _, _)| Circle::new((p, y), 5, color.filled())),
-                )?
-                .label(format!("{} vs {subject}", self.focus))
-                .legend(move |(x, y)| Circle::new((x + 10, y), 5, color.filled()));
+            chart.draw_series(
+                marks
+                    .iter()
+                    .map(|&(y, p, _, _)| Circle::new((p, y), 5, color.filled())),
+            )?;
         }
-        if !self.subjects.is_empty() {
-            draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        Ok(())
+    }
+
+    /// One entry per other subject, left to right, centred in `area`.
+    fn draw_legend_strip<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let style = TextStyle::from((FONT_FAMILY, 14).into_font()).color(&BLACK);
+        let labels: Vec<String> = self
+            .subjects
+            .iter()
+            .map(|(subject, _)| format!("{} vs {subject}", self.focus))
+            .collect();
+        // Marker (12 px), a gap, the text, and space before the next entry.
+        let widths: Vec<i32> = labels
+            .iter()
+            .map(|l| {
+                12 + 8
+                    + area
+                        .estimate_text_size(l, &style)
+                        .map_or(100, |(w, _)| w as i32)
+                    + 32
+            })
+            .collect();
+        let (width, height) = area.dim_in_pixel();
+        let mut x = (width as i32 - widths.iter().sum::<i32>()).max(0) / 2;
+        let y = height as i32 / 2;
+        for ((label, (_, color)), w) in labels.iter().zip(&self.subjects).zip(&widths) {
+            area.draw(&Circle::new((x + 6, y), 5, color.filled()))?;
+            area.draw(&Text::new(label.clone(), (x + 20, y - 8), style.clone()))?;
+            x += w;
         }
         Ok(())
     }
