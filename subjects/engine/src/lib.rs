@@ -44,7 +44,7 @@ pub use gpu::GpuReport;
 pub use graph::{Graph, Node, Value};
 pub use layout::{broadcast_dims, strides};
 pub use shape::{Bindings, Dim, Shape};
-pub use target::{CompileOptions, Target, TargetReport, compile};
+pub use target::{CompileOptions, Target, TargetReport, compile, optimize};
 pub use tensor::{Data, Parity, Tensor};
 
 /// How this crate was optimised (`OPT_LEVEL` of its build), recorded in every result.

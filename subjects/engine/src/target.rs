@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::compiler::{self, Executable};
+use crate::compiler::{self, CompileReport, Executable};
 use crate::cpu::{CpuBackend, CpuReport};
 use crate::gpu::{GpuBackend, GpuReport};
 use crate::{Graph, Result};
@@ -107,6 +107,23 @@ pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<Executable> {
         }
         Target::Gpu { adapter, checked } => {
             compiler::compile_with(graph, &GpuBackend::new(adapter, *checked), options.fuse)
+        }
+    }
+}
+
+/// The graph after the passes `options`' backend runs (fusion, constant folding), with its
+/// report, but not lowered: constants stay row-major, whereas [`Executable::graph`] may hold
+/// them in a backend's own layout (the CPU's matmul weights in panels). Running it on the
+/// reference interpreter tells a wrong rewrite from a wrong kernel.
+pub fn optimize(graph: &Graph, options: &CompileOptions) -> Result<(Graph, CompileReport)> {
+    match &options.target {
+        Target::Cpu { threads } => {
+            compiler::optimize_with(graph, &CpuBackend::new(*threads), options.fuse)
+        }
+        // Unlike compiling, optimising needs no adapter: the passes fold constants on the
+        // host.
+        Target::Gpu { adapter, checked } => {
+            compiler::optimize_with(graph, &GpuBackend::new(adapter, *checked), options.fuse)
         }
     }
 }

@@ -498,3 +498,22 @@ fn report_names_the_passes_and_the_isa() {
     assert!(["avx512f", "avx2+fma", "neon", "scalar"].contains(&cpu_isa()));
     assert!(r.to_string().contains("prepacked"));
 }
+
+/// `engine::optimize` is the graph after the passes with row-major constants, so the
+/// reference runs it right even where the CPU executable packs weights into panels (the
+/// MLP's 128- and 64-wide layers), and its outputs match the source graph's.
+#[test]
+fn the_optimised_graph_runs_on_the_reference_like_the_source_graph() {
+    let g = engine::models::Mlp::synthetic(3).unwrap();
+    let x = Tensor::from_f32(&[4, 8], (0..32).map(|i| (i as f32 - 16.0) / 8.0).collect()).unwrap();
+    let options = engine::CompileOptions::cpu(1);
+    let exe = engine::compile(&g, &options).unwrap();
+    let packed = exe.report().target.cpu().unwrap().panel_weights;
+    assert!(packed > 0, "the CPU packed no weights: nothing is tested");
+    let (optimised, report) = engine::optimize(&g, &options).unwrap();
+    assert!(report.nodes_after < g.nodes().len(), "{report}");
+    let expected = engine::reference::run(&g, std::slice::from_ref(&x)).unwrap();
+    let actual = engine::reference::run(&optimised, std::slice::from_ref(&x)).unwrap();
+    let parity = engine::Parity::of(&actual, &expected, 1e-5, 1e-5).unwrap();
+    assert!(parity.ok(), "max abs err {}", parity.max_abs_err);
+}

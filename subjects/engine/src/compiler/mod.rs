@@ -91,8 +91,19 @@ impl Executable {
     }
 }
 
-/// Compiles `graph` for `backend`.
+/// Compiles `graph` for `backend`: [`optimize_with`], then the backend's lowering.
 pub(crate) fn compile_with(graph: &Graph, backend: &dyn Backend, fuse: bool) -> Result<Executable> {
+    let (g, report) = optimize_with(graph, backend, fuse)?;
+    Ok(Executable(backend.lower(g, report)?))
+}
+
+/// Runs `backend`'s passes over `graph`: the optimised graph, before the backend re-lays any
+/// constant out for its kernels (so the reference interpreter runs it as it is).
+pub(crate) fn optimize_with(
+    graph: &Graph,
+    backend: &dyn Backend,
+    fuse: bool,
+) -> Result<(Graph, CompileReport)> {
     graph.validate()?;
     let mut report = CompileReport::new(graph.nodes().len());
     let mut g = graph.clone();
@@ -116,5 +127,5 @@ pub(crate) fn compile_with(graph: &Graph, backend: &dyn Backend, fuse: bool) -> 
         });
     }
     report.nodes_after = g.nodes().len();
-    Ok(Executable(backend.lower(g, report)?))
+    Ok((g, report))
 }
