@@ -1,13 +1,19 @@
-//! README.md's pasted command output cannot drift. Every code block right after a line
-//! `<!-- output checked by tests/readme.rs -->` starts with `$ harness ARGS`; this test runs
-//! that command in the project root, and every later line of the block must be a line of
-//! what it printed (stderr, then stdout), in order. A line `...` stands for lines left out,
-//! and `…` inside a line for text that differs between machines.
+//! README.md's pasted output cannot drift.
+//!
+//! - Every code block right after a line `<!-- output checked by tests/readme.rs -->` starts
+//!   with `$ harness ARGS`; this test runs that command in the project root, and every later
+//!   line of the block must be a line of what it printed (stderr, then stdout), in order.
+//! - Every table or code block right after `<!-- lines of FILE, checked by tests/readme.rs -->`
+//!   holds only lines of FILE (a committed report), in FILE's order.
+//!
+//! A line `...` stands for lines left out, and `…` inside a line for text that differs
+//! between machines.
 
 use std::path::Path;
 use std::process::Command;
 
 const MARKER: &str = "<!-- output checked by tests/readme.rs -->";
+const LINES_OF: (&str, &str) = ("<!-- lines of ", ", checked by tests/readme.rs -->");
 
 /// The checked blocks of `readme`: (command arguments, expected lines).
 fn checked_blocks(readme: &str) -> Vec<(Vec<String>, Vec<String>)> {
@@ -35,6 +41,38 @@ fn checked_blocks(readme: &str) -> Vec<(Vec<String>, Vec<String>)> {
             args.split_whitespace().map(str::to_string).collect(),
             expected,
         ));
+    }
+    blocks
+}
+
+/// The quoted blocks of `readme`: (the file quoted, the lines quoted), without fences.
+fn quoted_blocks(readme: &str) -> Vec<(String, Vec<String>)> {
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(file) = line
+            .trim()
+            .strip_prefix(LINES_OF.0)
+            .and_then(|rest| rest.strip_suffix(LINES_OF.1))
+        else {
+            continue;
+        };
+        let fenced = lines.peek() == Some(&"```");
+        if fenced {
+            lines.next();
+        }
+        let quoted: Vec<String> = lines
+            .by_ref()
+            .take_while(|l| {
+                if fenced {
+                    *l != "```"
+                } else {
+                    !l.trim().is_empty()
+                }
+            })
+            .map(str::to_string)
+            .collect();
+        blocks.push((file.to_string(), quoted));
     }
     blocks
 }
@@ -110,6 +148,24 @@ fn readme_output_is_what_the_commands_print() {
             missing.is_empty(),
             "README.md: `harness {}` no longer prints:\n{}\n\nit printed:\n{printed}",
             args.join(" "),
+            missing.join("\n")
+        );
+    }
+}
+
+#[test]
+fn readme_quotes_of_committed_reports_are_lines_of_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let blocks = quoted_blocks(&readme);
+    assert!(!blocks.is_empty(), "expected a quoted report in README.md");
+    for (file, quoted) in blocks {
+        let text = std::fs::read_to_string(root.join(&file))
+            .unwrap_or_else(|e| panic!("README.md quotes {file}: {e}"));
+        let missing = missing(&quoted, &text);
+        assert!(
+            missing.is_empty(),
+            "README.md quotes lines that {file} does not have:\n{}",
             missing.join("\n")
         );
     }

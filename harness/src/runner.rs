@@ -446,8 +446,10 @@ fn merge(case: &mut CaseResult, round: u32, outcome: WorkerOutcome, tol: Toleran
                 timer_overhead_s,
                 peak_rss_bytes,
                 device_median_s,
+                device_memory_bytes,
             } => {
                 r.device_median_s = device_median_s;
+                case.device_memory_bytes = case.device_memory_bytes.max(device_memory_bytes);
                 r.measure_wall_s = measure_wall_s;
                 r.iterations = iterations;
                 r.timer_overhead_s = timer_overhead_s;

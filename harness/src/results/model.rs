@@ -200,6 +200,10 @@ pub struct CaseResult {
     pub samples_s: Vec<f64>,
     pub summary: Option<CaseSummary>,
     pub peak_rss_bytes: Option<u64>,
+    /// The most device (GPU) memory a worker's session held, where the subject says
+    /// (engine-gpu: its buffers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_memory_bytes: Option<u64>,
 }
 
 impl CaseResult {
@@ -235,6 +239,7 @@ impl CaseResult {
             samples_s: Vec::new(),
             summary: None,
             peak_rss_bytes: None,
+            device_memory_bytes: None,
         }
     }
 

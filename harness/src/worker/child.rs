@@ -144,11 +144,14 @@ fn run(job: &Job, stage: &mut &'static str) -> Result<()> {
     device_s.borrow_mut().clear();
     let mut done = measure(&mut body, k, &job.budget)?;
     if let Message::Done {
-        device_median_s, ..
+        device_median_s,
+        device_memory_bytes,
+        ..
     } = &mut done
     {
         let d = device_s.take();
         *device_median_s = (!d.is_empty()).then(|| median(&d).as_secs_f64());
+        *device_memory_bytes = session.device_memory_bytes();
     }
     send(&done);
     Ok(())
@@ -200,6 +203,7 @@ fn serve(
         timer_overhead_s: timer_overhead(1)?,
         peak_rss_bytes: peak_rss_bytes(),
         device_median_s: None,
+        device_memory_bytes: None,
     });
     Ok(())
 }
@@ -325,6 +329,7 @@ fn measure(
         timer_overhead_s: timer_overhead(k)?,
         peak_rss_bytes: peak_rss_bytes(),
         device_median_s: None,
+        device_memory_bytes: None,
     })
 }
 

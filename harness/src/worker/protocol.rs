@@ -92,6 +92,9 @@ pub enum Message {
         /// Median device (GPU) time per iteration, where the subject measures it.
         #[serde(default)]
         device_median_s: Option<f64>,
+        /// Device (GPU) memory the session's buffers hold, where the subject says.
+        #[serde(default)]
+        device_memory_bytes: Option<u64>,
     },
     Error {
         stage: String,

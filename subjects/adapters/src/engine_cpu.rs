@@ -40,4 +40,7 @@ impl Session for Executable {
     fn device_time(&self) -> Option<std::time::Duration> {
         Executable::device_time(self)
     }
+    fn device_memory_bytes(&self) -> Option<u64> {
+        Executable::device_memory_bytes(self)
+    }
 }

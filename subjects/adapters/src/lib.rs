@@ -57,6 +57,10 @@ pub trait Session {
     fn device_time(&self) -> Option<std::time::Duration> {
         None
     }
+    /// Bytes of device (GPU) memory the session's buffers hold, where the runtime says.
+    fn device_memory_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Every subject this build knows, in the order `harness list` shows them.

@@ -236,6 +236,35 @@ fn relu_affine_fuses_into_one_node_with_immediates() {
     assert_eq!((r.nodes_before, r.nodes_after), (6, 2));
 }
 
+/// `silu(x @ W + b) = z * sigmoid(z)` reads `z` twice, both times inside one chain: the bias
+/// add joins that chain (computed once, in a register) and the whole chain joins the
+/// matmul, so one kernel remains; and the result is still the reference's.
+#[test]
+fn a_value_read_twice_within_one_chain_is_fused_into_it() {
+    let mut r = common::rng(11);
+    let mut g = Graph::new("linear_silu");
+    let x = g.input("x", DType::F32, dims!["n", 16]).unwrap();
+    let w = g.constant(random(&mut r, &[16, 8], (-1.0, 1.0)));
+    let b = g.constant(random(&mut r, &[8], (-1.0, 1.0)));
+    let z = g.matmul(x, w).unwrap();
+    let z = g.add(z, b).unwrap();
+    let one = g.scalar(1.0);
+    let e = g.neg(z).unwrap();
+    let e = g.exp(e).unwrap();
+    let d = g.add(one, e).unwrap();
+    let s = g.div(one, d).unwrap();
+    let y = g.mul(z, s).unwrap();
+    g.output(y);
+    let exe = compile(&g, &CompileOptions::cpu(1)).unwrap();
+    assert_eq!(
+        compiled_ops(exe.graph()),
+        ["fused_matmul"],
+        "{}",
+        exe.graph()
+    );
+    check(&g, &[random(&mut r, &[5, 16], (-2.0, 2.0))]).unwrap();
+}
+
 #[test]
 fn unfused_compile_keeps_one_node_per_op() {
     let exe = compile(

@@ -59,6 +59,41 @@ fn each_binding_of_a_symbolic_dim_gets_its_own_plan() {
     );
 }
 
+/// Device memory counts the constants at compile time and each binding's buffers once it
+/// is prepared: a 64x64 weight (16 KiB) first, then at least the arena and the 64 x n
+/// input and output on top, growing with each new binding and not with a repeated one.
+#[test]
+fn device_memory_counts_weights_then_each_bindings_buffers() {
+    if !has_gpu() {
+        return;
+    }
+    let mut r = rng(5);
+    let mut g = Graph::new("matmul_softmax");
+    let x = g.input("x", DType::F32, dims!["n", 64]).unwrap();
+    let w = g.constant(random(&mut r, &[64, 64], (-1.0, 1.0)));
+    let y = g.matmul(x, w).unwrap();
+    let y = g.softmax(y, -1).unwrap();
+    g.output(y);
+    let mut exe = compile(&g, &CompileOptions::gpu()).unwrap();
+    let weights = 64 * 64 * 4;
+    assert_eq!(exe.device_memory_bytes(), Some(weights));
+    let mut seen = Vec::new();
+    for n in [8, 8, 32] {
+        exe.run(&[random(&mut r, &[n, 64], (-1.0, 1.0))]).unwrap();
+        seen.push(exe.device_memory_bytes().unwrap());
+    }
+    // n = 8: the input and output (2 KiB each) and the matmul's result in the arena.
+    assert!(seen[0] >= weights + 3 * 8 * 64 * 4, "{seen:?}");
+    assert_eq!(seen[1], seen[0], "a repeated binding allocates nothing");
+    assert!(seen[2] >= seen[1] + 3 * 32 * 64 * 4, "{seen:?}");
+    assert_eq!(
+        engine::compile(&g, &CompileOptions::cpu(1))
+            .unwrap()
+            .device_memory_bytes(),
+        None
+    );
+}
+
 #[test]
 fn profiled_runs_time_every_computing_node() {
     if !has_gpu() {

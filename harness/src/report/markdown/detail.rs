@@ -108,6 +108,15 @@ pub(super) fn detail(c: &CaseResult) -> Detail {
     if let Some(b) = c.peak_rss_bytes {
         stats.push(row("Peak RSS of the worker", format::bytes(b)));
     }
+    if let Some(b) = c.device_memory_bytes {
+        stats.push(row(
+            "Device memory",
+            format!(
+                "{} in the session's GPU buffers (weights, arena, I/O)",
+                format::bytes(b)
+            ),
+        ));
+    }
     if c.weights_bytes + c.largest_intermediate_bytes > 0 {
         stats.push(row(
             "Graph memory",

@@ -1,6 +1,6 @@
 //! Learning path, step 6: an op of your own. `silu(x) = x * sigmoid(x)` is written as a Rust
 //! function that adds primitive nodes (neg, exp, add, div, mul) to the graph; the compiler
-//! fuses those five into one element-wise pass and the bias add into the matmul.
+//! fuses them, the bias add and the matmul into one kernel.
 //!
 //! Runs `silu(x @ W^T + b)` three ways (reference interpreter, compiled, reference on the
 //! compiled graph) and checks them against the same formula evaluated in f64 right here.

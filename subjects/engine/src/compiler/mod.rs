@@ -84,6 +84,12 @@ impl Executable {
         Ok((out, times))
     }
 
+    /// Bytes of device memory the executable's buffers hold (a GPU backend's constants and
+    /// per-binding buffers, as prepared so far); `None` on the CPU.
+    pub fn device_memory_bytes(&self) -> Option<u64> {
+        self.report().target.gpu().map(|g| g.device_bytes)
+    }
+
     /// GPU time of the last run's compute work from timestamp queries, where the adapter
     /// writes plausible ones (never a zero); `None` on the CPU and where unsupported.
     pub fn device_time(&self) -> Option<Duration> {

@@ -50,6 +50,8 @@ struct Dispatch {
 /// Everything one binding of the symbolic dims runs with.
 struct Prepared {
     plan: Plan,
+    /// Bytes of the buffers below (arena, io, staging) and of the parameters.
+    device_bytes: u64,
     _arena: wgpu::Buffer,
     io: wgpu::Buffer,
     staging: wgpu::Buffer,
@@ -86,6 +88,7 @@ impl GpuExecutable {
         let align = (gpu.limits.min_storage_buffer_offset_alignment as usize).max(16);
         let mut constants = HashMap::new();
         let mut weight_bytes = 0;
+        let mut device_bytes = 0;
         for (i, node) in graph.nodes().iter().enumerate() {
             if let Op::Constant(t) = &node.op {
                 let bytes = bytes_of(t.data());
@@ -103,6 +106,7 @@ impl GpuExecutable {
                 });
                 gpu.queue.write_buffer(&buffer, 0, bytes);
                 weight_bytes += bytes.len();
+                device_bytes += buffer.size();
                 constants.insert(i, buffer);
             }
         }
@@ -111,6 +115,7 @@ impl GpuExecutable {
             weight_bytes,
             bounds_checks: checked,
             pipelines: 0,
+            device_bytes,
         });
         let timestamps = gpu.timestamp_period.map(|_| {
             let set = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
@@ -179,6 +184,7 @@ impl GpuExecutable {
         self.report.intermediate_bytes = prepared.plan.intermediate_bytes;
         if let TargetReport::Gpu(r) = &mut self.report.target {
             r.pipelines = self.pipelines.len();
+            r.device_bytes += prepared.device_bytes;
         }
         self.prepared.insert(key.clone(), prepared);
         Ok(key)
@@ -325,6 +331,7 @@ impl GpuExecutable {
         }
         Ok(Prepared {
             plan,
+            device_bytes: arena.size() + io.size() + staging.size() + params.size(),
             _arena: arena,
             io,
             staging,

@@ -63,15 +63,20 @@ pub struct GpuReport {
     pub bounds_checks: bool,
     /// Distinct compute pipelines created so far.
     pub pipelines: usize,
+    /// Bytes of the device buffers the executable holds: its constants, and for every
+    /// binding of the symbolic dims prepared so far the arena, the inputs-and-outputs,
+    /// read-back and parameter buffers. What wgpu was asked for; drivers may round up.
+    pub device_bytes: u64,
 }
 
 impl fmt::Display for GpuReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gpu: {} | {} B of weights | {} pipelines{}",
+            "gpu: {} | {} B of weights | {} B of buffers | {} pipelines{}",
             self.adapter.describe(),
             self.weight_bytes,
+            self.device_bytes,
             self.pipelines,
             if self.bounds_checks {
                 " | bounds-checked"

@@ -1,10 +1,11 @@
 //! Fuses chains of element-wise ops into one `fused_elementwise` node per chain.
 //!
-//! A node is computed inside its reader's program when it has exactly one reader, that
-//! reader is element-wise with the same shape (so nothing is recomputed per broadcast
-//! element), and it is not a graph output. Scalar f32 constants become `Instr::Const`
-//! immediates. Every remaining element-wise node becomes an `FusedOp::Elementwise`, so the
-//! executor has one element-wise path.
+//! A node is computed inside its readers' program when every reader is element-wise with
+//! the same shape (so nothing is recomputed per broadcast element), all of them end up in
+//! one chain, and it is not a graph output. A value read twice within a chain, as `x` in
+//! `x * sigmoid(x)`, is computed once, into a register. Scalar f32 constants become
+//! `Instr::Const` immediates. Every remaining element-wise node becomes an
+//! `FusedOp::Elementwise`, so the executor has one element-wise path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,18 +24,27 @@ fn run(g: &Graph, ctx: &mut PassContext) -> Result<Graph> {
     let nodes = g.nodes();
     let readers = consumers(g);
     let outputs = is_output(g);
-    let absorbed: Vec<bool> = (0..nodes.len())
-        .map(|i| {
-            let [reader] = readers[i].as_slice() else {
-                return false;
-            };
-            let reader = g.node(*reader);
-            program_of(&nodes[i]).is_some()
-                && program_of(reader).is_some()
-                && !outputs[i]
-                && reader.shape == nodes[i].shape
-        })
-        .collect();
+    // The chain each node is computed in, named by its last node (its root); readers come
+    // after what they read, so walking backwards settles every reader's chain first.
+    let mut chain_of: Vec<usize> = (0..nodes.len()).collect();
+    let mut absorbed = vec![false; nodes.len()];
+    for i in (0..nodes.len()).rev() {
+        let Some(&first) = readers[i].first() else {
+            continue;
+        };
+        let joins = program_of(&nodes[i]).is_some()
+            && !outputs[i]
+            && readers[i].iter().all(|r| {
+                let reader = g.node(*r);
+                program_of(reader).is_some()
+                    && reader.shape == nodes[i].shape
+                    && chain_of[r.0] == chain_of[first.0]
+            });
+        if joins {
+            absorbed[i] = true;
+            chain_of[i] = chain_of[first.0];
+        }
+    }
 
     let mut new = Graph::new(g.name());
     let mut map: Vec<Option<Value>> = vec![None; nodes.len()];
