@@ -103,17 +103,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!("verification FAILED");
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run(&args))
 }
 
 fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {

@@ -86,17 +86,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if why.is_empty() { 0 } else { 2 });
         }
     };
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!("verification FAILED");
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run(&args))
 }
 
 fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {

@@ -18,17 +18,7 @@ use engine::{Graph, Parity, Tensor, reference};
 const BATCH: usize = 4;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!("verification FAILED");
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run())
 }
 
 fn run() -> Result<bool, Box<dyn std::error::Error>> {

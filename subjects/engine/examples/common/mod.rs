@@ -27,7 +27,7 @@ pub fn device_arg() -> String {
 }
 
 /// Runs an example's `run`, exiting non-zero when verification fails or an error occurs.
-pub fn exit_code(outcome: engine::Result<bool>) -> ExitCode {
+pub fn exit_code<E: std::fmt::Display>(outcome: Result<bool, E>) -> ExitCode {
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
