@@ -30,8 +30,20 @@ fn fixture(p: &Project) -> Vec<(String, PathBuf)> {
     }
     let beta = run("s", "beta", sweep(7, &["engine-cpu", "reference"]));
     runs.push(("s".into(), save(p, beta, "20250102T120000Z")));
-    let t = run("t", "alpha", sweep(9, &["engine-cpu"]));
+    // Markup in a hostname must reach every page as text.
+    let mut t = run("t", "alpha", sweep(9, &["engine-cpu"]));
+    t.system.cpu_model = "<b id=\"injected\">CPU</b>".into();
     runs.push(("t".into(), save(p, t, "20250104T000000Z")));
+    // A copied folder keeps the run id inside: its page must be its own.
+    let copy = p.root().join("results/s/20250101T000000Z_alpha-copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(
+        p.root()
+            .join("results/s/20250101T000000Z_alpha/results.json"),
+        copy.join("results.json"),
+    )
+    .unwrap();
+    runs.push(("s".into(), copy));
     let broken = p.root().join("results/s/20250105T000000Z_alpha");
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(broken.join("results.json"), "{ truncated").unwrap();
@@ -58,6 +70,7 @@ fn browser(chromium: &Path, profile: &Path) -> Command {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--disable-dev-shm-usage",
         "--virtual-time-budget=5000",
     ])
     .arg(format!("--user-data-dir={}", profile.display()));
@@ -101,7 +114,7 @@ fn the_site_of_several_runs_on_two_machines_loads_and_draws_in_a_browser() {
         text(&out.stderr)
     );
     assert!(
-        text(&out.stdout).contains("5 runs of 2 suites on 2 machines"),
+        text(&out.stdout).contains("6 runs of 2 suites on 3 machines"),
         "{}",
         text(&out.stdout)
     );
@@ -125,11 +138,25 @@ fn the_site_of_several_runs_on_two_machines_loads_and_draws_in_a_browser() {
     ];
     for (suite, dir) in &runs {
         let run_id = dir.file_name().unwrap();
-        pages.push((site.join(suite).join(run_id).join("index.html"), 1));
+        pages.push((site.join(suite).join(run_id).join("index.html"), 2));
     }
     for (page, _) in &pages {
         assert!(page.is_file(), "{} was not written", page.display());
     }
+    for (page, _) in &pages {
+        let html = std::fs::read_to_string(page).unwrap();
+        assert!(
+            !html.contains("<b id=\"injected\">"),
+            "{} carries raw markup",
+            page.display()
+        );
+    }
+    let t_report =
+        std::fs::read_to_string(site.join("t/20250104T000000Z_alpha/index.html")).unwrap();
+    assert!(
+        t_report.contains("&lt;b id="),
+        "the hostname's text is gone:\n{t_report}"
+    );
     let history = std::fs::read_to_string(site.join("s/index.html")).unwrap();
     assert!(
         history.contains("slower"),

@@ -57,11 +57,12 @@ pub fn site(args: SiteArgs) -> Result<ExitCode> {
             continue; // only unreadable runs: the index lists them
         }
         let dir = args.out.join(&suite.name);
-        for (_, run) in &suite.runs {
-            let run_dir = dir.join(&run.run_id);
+        for (path, run) in &suite.runs {
+            let folder = pages::folder(path);
+            let run_dir = dir.join(&folder);
             crate::report::render_all(run, &run_dir)?;
             let md = std::fs::read_to_string(run_dir.join("report.md"))?;
-            let title = format!("{} · {}", suite.name, run.run_id);
+            let title = format!("{} · {folder}", suite.name);
             write_atomic(
                 &run_dir.join("index.html"),
                 pages::markdown_page(&title, 2, &md).as_bytes(),
@@ -89,10 +90,7 @@ pub fn site(args: SiteArgs) -> Result<ExitCode> {
     }
     let index = args.out.join("index.html");
     write_atomic(&index, pages::index_page(&suites, &args.root).as_bytes())?;
-    let machines: std::collections::BTreeSet<String> = suites
-        .iter()
-        .flat_map(|s| s.runs.iter().map(|(_, r)| pages::machine(r)))
-        .collect();
+    let machines = pages::machines(&suites);
     println!(
         "{run_count} runs of {} suites on {} machines",
         suites.len(),

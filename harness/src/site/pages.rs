@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, html};
 use serde::Serialize;
 
 use crate::compare::commands::SuiteRuns;
@@ -46,11 +46,17 @@ fn page(title: &str, depth: usize, body: &str) -> String {
     )
 }
 
-/// Markdown (a report, a history) as a page; GitHub-flavoured tables included.
+/// Markdown (a report, a history) as a page; GitHub-flavoured tables included. Raw HTML in
+/// it is shown as text, except the `<br>` table cells use: the markdown quotes hostnames,
+/// error messages and case ids from results.json, which must never become markup.
 pub fn markdown_page(title: &str, depth: usize, markdown: &str) -> String {
     let mut body = String::new();
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    html::push_html(&mut body, Parser::new_ext(markdown, options));
+    let events = Parser::new_ext(markdown, options).map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) if h.trim() != "<br>" => Event::Text(h),
+        e => e,
+    });
+    html::push_html(&mut body, events);
     page(title, depth, &body)
 }
 
@@ -60,14 +66,40 @@ pub fn machine(run: &RunResults) -> String {
     format!("{host} ({})", run.system.cpu_model)
 }
 
-/// The index: a suites × machines matrix, then every run of every suite, newest first.
-pub fn index_page(suites: &[SuiteRuns], root: &Path) -> String {
-    let machines: Vec<String> = suites
+/// Every machine that ran any of `suites`, sorted.
+pub fn machines(suites: &[SuiteRuns]) -> Vec<String> {
+    suites
         .iter()
         .flat_map(|s| s.runs.iter().map(|(_, r)| machine(r)))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// A run's folder name: where its page lives in the site, unique within its suite and a
+/// single path component (unlike the `run_id` inside results.json, which a copy keeps).
+pub fn folder(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `s` as one URL path segment: characters other than letters, digits and `-._~`
+/// percent-encoded.
+fn segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The index: a suites × machines matrix, then every run of every suite, newest first.
+pub fn index_page(suites: &[SuiteRuns], root: &Path) -> String {
+    let machines = machines(suites);
     let mut b = String::new();
     let _ = writeln!(
         b,
@@ -82,23 +114,24 @@ pub fn index_page(suites: &[SuiteRuns], root: &Path) -> String {
     }
     b.push_str("</tr></thead>\n<tbody>\n");
     for s in suites {
-        let _ = write!(b, "<tr><td><a href=\"#{0}\">{0}</a></td>", escape(&s.name));
+        let _ = write!(
+            b,
+            "<tr><td><a href=\"#suite-{}\">{}</a></td>",
+            escape(&segment(&s.name)),
+            escape(&s.name)
+        );
         for m in &machines {
-            let on: Vec<&RunResults> = s
-                .runs
-                .iter()
-                .map(|(_, r)| r)
-                .filter(|r| &machine(r) == m)
-                .collect();
+            let on: Vec<&(std::path::PathBuf, RunResults)> =
+                s.runs.iter().filter(|(_, r)| &machine(r) == m).collect();
             match on.last() {
-                Some(latest) => {
+                Some((path, latest)) => {
                     let _ = write!(
                         b,
                         "<td>{} run{}, latest <a href=\"{}/{}/index.html\">{}</a></td>",
                         on.len(),
                         if on.len() == 1 { "" } else { "s" },
-                        escape(&s.name),
-                        escape(&latest.run_id),
+                        escape(&segment(&s.name)),
+                        escape(&segment(&folder(path))),
                         escape(&latest.started_at)
                     );
                 }
@@ -110,25 +143,26 @@ pub fn index_page(suites: &[SuiteRuns], root: &Path) -> String {
     b.push_str("</tbody>\n</table>\n");
     for s in suites {
         let name = escape(&s.name);
-        let _ = writeln!(b, "<h2 id=\"{name}\">{name}</h2>");
+        let href = escape(&segment(&s.name));
+        let _ = writeln!(b, "<h2 id=\"suite-{href}\">{name}</h2>");
         if !s.runs.is_empty() {
             let _ = writeln!(
                 b,
-                "<p><a href=\"{name}/index.html\">history</a> · \
-                 <a href=\"{name}/compare.html\">compare two runs</a></p>"
+                "<p><a href=\"{href}/index.html\">history</a> · \
+                 <a href=\"{href}/compare.html\">compare two runs</a></p>"
             );
         }
         b.push_str(
             "<table class=\"runs\">\n<thead><tr><th>started</th><th>machine</th><th>commit</th>\
              <th>profile</th><th>cases ok</th><th>report</th></tr></thead>\n<tbody>\n",
         );
-        for (_, r) in s.runs.iter().rev() {
+        for (path, r) in s.runs.iter().rev() {
             let ok = r.cases.iter().filter(|c| c.status == Status::Ok).count();
             let commit = r.harness.git_commit.as_deref().unwrap_or("unknown");
             let _ = writeln!(
                 b,
                 "<tr><td>{}</td><td>{}</td><td><code>{}</code>{}</td><td>{}</td><td>{ok} of {}</td>\
-                 <td><a href=\"{name}/{}/index.html\">{}</a></td></tr>",
+                 <td><a href=\"{href}/{}/index.html\">{}</a></td></tr>",
                 escape(&r.started_at),
                 escape(&machine(r)),
                 escape(commit.get(..10).unwrap_or(commit)),
@@ -139,8 +173,8 @@ pub fn index_page(suites: &[SuiteRuns], root: &Path) -> String {
                 },
                 escape(&r.suite.profile),
                 r.cases.len(),
-                escape(&r.run_id),
-                escape(&r.run_id)
+                escape(&segment(&folder(path))),
+                escape(&folder(path))
             );
         }
         b.push_str("</tbody>\n</table>\n");
@@ -191,8 +225,9 @@ pub fn compare_page(suite: &SuiteRuns) -> anyhow::Result<String> {
                 .collect(),
         })
         .collect();
-    // `</` inside a script element would end it; JSON allows `<\/`.
-    let data = serde_json::to_string(&runs)?.replace("</", "<\\/");
+    // No `<` at all inside the script element (`</script>`, `<!--` would change how HTML
+    // reads it); in JSON a `<` can only be inside a string, where `\u003c` means the same.
+    let data = serde_json::to_string(&runs)?.replace('<', "\\u003c");
     let body = format!(
         "<h1>{name}: compare two runs</h1>\n\
          <p>Medians with their 95% intervals as each run stored them, and B / A. Intervals \

@@ -101,29 +101,22 @@ impl fmt::Display for TargetReport {
 
 /// Compiles `graph` for `options.target`.
 pub fn compile(graph: &Graph, options: &CompileOptions) -> Result<Executable> {
-    match &options.target {
-        Target::Cpu { threads } => {
-            compiler::compile_with(graph, &CpuBackend::new(*threads), options.fuse)
-        }
-        Target::Gpu { adapter, checked } => {
-            compiler::compile_with(graph, &GpuBackend::new(adapter, *checked), options.fuse)
-        }
-    }
+    compiler::compile_with(graph, backend(&options.target).as_ref(), options.fuse)
 }
 
 /// The graph after the passes `options`' backend runs (fusion, constant folding), with its
 /// report, but not lowered: constants stay row-major, whereas [`Executable::graph`] may hold
 /// them in a backend's own layout (the CPU's matmul weights in panels). Running it on the
-/// reference interpreter tells a wrong rewrite from a wrong kernel.
+/// reference interpreter tells a wrong rewrite from a wrong kernel. Needs no GPU adapter:
+/// the passes fold constants on the host.
 pub fn optimize(graph: &Graph, options: &CompileOptions) -> Result<(Graph, CompileReport)> {
-    match &options.target {
-        Target::Cpu { threads } => {
-            compiler::optimize_with(graph, &CpuBackend::new(*threads), options.fuse)
-        }
-        // Unlike compiling, optimising needs no adapter: the passes fold constants on the
-        // host.
-        Target::Gpu { adapter, checked } => {
-            compiler::optimize_with(graph, &GpuBackend::new(adapter, *checked), options.fuse)
-        }
+    compiler::optimize_with(graph, backend(&options.target).as_ref(), options.fuse)
+}
+
+/// The backend that serves `target`: the one place that names every backend.
+fn backend(target: &Target) -> Box<dyn compiler::Backend> {
+    match target {
+        Target::Cpu { threads } => Box::new(CpuBackend::new(*threads)),
+        Target::Gpu { adapter, checked } => Box::new(GpuBackend::new(adapter, *checked)),
     }
 }

@@ -29,8 +29,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use engine::Tensor;
 use engine::models::{DistilBert, DistilBertConfig, Tokenizer};
-use engine::{Graph, Parity, Tensor, reference};
 
 struct Args {
     model_dir: Option<PathBuf>,
@@ -148,7 +148,12 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     for texts in groups {
         let batch = tokenizer.encode_batch(&texts)?;
         let out = exe.run(&batch.inputs())?;
-        verified &= verify(&model.graph, &batch.inputs(), &out)?;
+        let parity = common::against_reference(&model.graph, &batch.inputs(), &out, 1e-3, 1e-3)?;
+        eprintln!(
+            "verified against the reference interpreter: {}",
+            common::verdict(&parity)
+        );
+        verified &= parity.ok();
         let logits: &Tensor = &out[0];
         let n_labels = logits.dims()[1];
         for (row, text) in texts.iter().enumerate() {
@@ -175,17 +180,4 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
         }
     }
     Ok(verified)
-}
-
-/// Whether `compiled` (the executable's outputs on `inputs`) matches the reference
-/// interpreter on `graph` within 1e-3 absolute and relative; prints the error on stderr.
-fn verify(graph: &Graph, inputs: &[Tensor], compiled: &[Tensor]) -> engine::Result<bool> {
-    let expected = reference::run(graph, inputs)?;
-    let parity = Parity::of(compiled, &expected, 1e-3, 1e-3)?;
-    eprintln!(
-        "verified against the reference interpreter: {} (max abs err {:.1e})",
-        if parity.ok() { "ok" } else { "MISMATCH" },
-        parity.max_abs_err
-    );
-    Ok(parity.ok())
 }

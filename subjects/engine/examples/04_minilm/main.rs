@@ -25,7 +25,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use engine::models::{SentenceEmbedder, Tokenizer, minilm_dir};
-use engine::{Parity, reference};
 
 struct Args {
     model_dir: Option<PathBuf>,
@@ -118,8 +117,7 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
         let batch = tokenizer.encode_batch(&[text])?;
         let out = exe.run(&batch.inputs())?;
         // The reference interpreter computes the same graph in f64, op by op.
-        let expected = reference::run(&model.graph, &batch.inputs())?;
-        let parity = Parity::of(&out, &expected, 1e-4, 1e-3)?;
+        let parity = common::against_reference(&model.graph, &batch.inputs(), &out, 1e-4, 1e-3)?;
         verified &= parity.ok();
         let embedding = out[0].as_f32()?.to_vec();
         if args.json {
@@ -134,12 +132,11 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
             let norm = embedding.iter().map(|x| x * x).sum::<f32>().sqrt();
             let head: Vec<String> = embedding[..4].iter().map(|x| format!("{x:.4}")).collect();
             println!(
-                "{text:?}: {} tokens -> {} dims [{}, ...], norm {norm:.4}; reference: {} (max abs err {:.1e})",
+                "{text:?}: {} tokens -> {} dims [{}, ...], norm {norm:.4}; reference: {}",
                 batch.ids[0].len(),
                 embedding.len(),
                 head.join(", "),
-                if parity.ok() { "ok" } else { "MISMATCH" },
-                parity.max_abs_err
+                common::verdict(&parity)
             );
         }
         embeddings.push(embedding);

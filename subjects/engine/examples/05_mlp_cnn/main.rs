@@ -13,7 +13,7 @@ mod graph;
 
 use std::process::ExitCode;
 
-use engine::{Graph, Parity, Tensor, reference};
+use engine::Tensor;
 
 const BATCH: usize = 4;
 
@@ -34,7 +34,12 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
         common::print_indented(&exe.report().to_string());
         let x = input(&dims)?;
         let out = exe.run(std::slice::from_ref(&x))?;
-        ok &= verify(&g, &x, &out)?;
+        let parity = common::against_reference(&g, std::slice::from_ref(&x), &out, 1e-4, 1e-4)?;
+        println!(
+            "   against the reference interpreter: {}",
+            common::verdict(&parity)
+        );
+        ok &= parity.ok();
         let y = out[0].as_f32()?;
         let per_row = y.len() / BATCH;
         for row in 0..BATCH {
@@ -55,16 +60,4 @@ fn input(dims: &[usize]) -> engine::Result<Tensor> {
         .map(|i| ((i * 37 % 101) as f32 / 50.5) - 1.0)
         .collect();
     Tensor::from_f32(dims, v)
-}
-
-/// Whether `out` matches the reference interpreter on `g` within 1e-4 (abs and rel).
-fn verify(g: &Graph, x: &Tensor, out: &[Tensor]) -> engine::Result<bool> {
-    let expected = reference::run(g, std::slice::from_ref(x))?;
-    let parity = Parity::of(out, &expected, 1e-4, 1e-4)?;
-    println!(
-        "   against the reference interpreter: {} (max abs err {:.1e})",
-        if parity.ok() { "ok" } else { "MISMATCH" },
-        parity.max_abs_err
-    );
-    Ok(parity.ok())
 }

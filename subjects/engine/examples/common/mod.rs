@@ -8,6 +8,24 @@ use std::process::ExitCode;
 
 use engine::{CompileOptions, Graph, Parity, Tensor, reference};
 
+/// `outputs` (an executable's, on `inputs`) against the reference interpreter running `g`,
+/// within `atol` and `rtol`: the check every model example makes.
+pub fn against_reference(
+    g: &Graph,
+    inputs: &[Tensor],
+    outputs: &[Tensor],
+    atol: f64,
+    rtol: f64,
+) -> engine::Result<Parity> {
+    Parity::of(outputs, &reference::run(g, inputs)?, atol, rtol)
+}
+
+/// `ok` or `MISMATCH`, with the largest error: how the examples report a parity.
+pub fn verdict(parity: &Parity) -> String {
+    let v = if parity.ok() { "ok" } else { "MISMATCH" };
+    format!("{v} (max abs err {:.1e})", parity.max_abs_err)
+}
+
 /// The target `--device cpu|gpu` names (default `cpu`), with `threads` CPU threads.
 pub fn options_for(device: &str, threads: usize) -> Result<CompileOptions, String> {
     match device {

@@ -49,8 +49,20 @@ impl Graph {
 
 /// The chain a fused program computes, as one expression of the node's inputs `x1, x2, ...`;
 /// in a matmul epilogue register 0 is the product `mm` of `x1` and `x2`, and the program's
-/// other inputs are the node's `x3, ...`.
+/// other inputs are the node's `x3, ...`. A result read more than once is named once
+/// (`t1 = ...; `) and then used by name, as the program computes it once.
 fn expression(p: &ElementwiseProgram, matmul: bool) -> String {
+    let mut uses = vec![0usize; p.n_inputs + p.instrs.len()];
+    for instr in &p.instrs {
+        match *instr {
+            Instr::Const(_) => {}
+            Instr::Unary(_, a) => uses[a] += 1,
+            Instr::Binary(_, a, b) => {
+                uses[a] += 1;
+                uses[b] += 1;
+            }
+        }
+    }
     let mut regs: Vec<String> = (0..p.n_inputs)
         .map(|r| match (matmul, r) {
             (true, 0) => "mm".to_string(),
@@ -58,15 +70,23 @@ fn expression(p: &ElementwiseProgram, matmul: bool) -> String {
             (false, r) => format!("x{}", r + 1),
         })
         .collect();
+    let mut named = Vec::new();
     for instr in &p.instrs {
         let e = match *instr {
             Instr::Const(c) => format!("{c}"),
             Instr::Unary(op, a) => format!("{}({})", op.name(), regs[a]),
             Instr::Binary(op, a, b) => format!("{}({}, {})", op.name(), regs[a], regs[b]),
         };
-        regs.push(e);
+        if uses[regs.len()] > 1 && !matches!(instr, Instr::Const(_)) {
+            let name = format!("t{}", named.len() + 1);
+            named.push(format!("{name} = {e}; "));
+            regs.push(name);
+        } else {
+            regs.push(e);
+        }
     }
-    regs.swap_remove(p.output())
+    let result = regs.swap_remove(p.output());
+    format!("{}{result}", named.concat())
 }
 
 #[cfg(test)]
