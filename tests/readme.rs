@@ -12,21 +12,38 @@
 use std::path::Path;
 use std::process::Command;
 
-const MARKER: &str = "<!-- output checked by tests/readme.rs -->";
+/// Opens a checked block; `<!-- output checked by tests/readme.rs, exit N -->` expects exit
+/// code N instead of 0.
+const MARKER: &str = "<!-- output checked by tests/readme.rs";
 const LINES_OF: (&str, &str) = ("<!-- lines of ", ", checked by tests/readme.rs -->");
 
-/// The checked blocks of `readme`: (command arguments, expected lines).
-fn checked_blocks(readme: &str) -> Vec<(Vec<String>, Vec<String>)> {
+/// A checked block: the command's arguments, its exit code and the lines it prints.
+struct Checked {
+    args: Vec<String>,
+    exit: i32,
+    expected: Vec<String>,
+}
+
+/// The checked blocks of `readme`.
+fn checked_blocks(readme: &str) -> Vec<Checked> {
     let mut blocks = Vec::new();
     let mut lines = readme.lines();
     while let Some(line) = lines.next() {
-        if line.trim() != MARKER {
+        let Some(rest) = line.trim().strip_prefix(MARKER) else {
             continue;
-        }
+        };
+        let exit = match rest.strip_suffix("-->").map(str::trim) {
+            Some("") => 0,
+            Some(code) => code
+                .strip_prefix(", exit ")
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or_else(|| panic!("`{line}`: expected `, exit N -->` after the marker")),
+            None => panic!("`{line}`: the marker must end with `-->`"),
+        };
         assert_eq!(
             lines.next(),
             Some("```"),
-            "`{MARKER}` must precede a ``` block"
+            "`{line}` must precede a ``` block"
         );
         let command = lines.next().expect("a command line");
         let args = command
@@ -37,10 +54,11 @@ fn checked_blocks(readme: &str) -> Vec<(Vec<String>, Vec<String>)> {
             .take_while(|l| *l != "```")
             .map(str::to_string)
             .collect();
-        blocks.push((
-            args.split_whitespace().map(str::to_string).collect(),
+        blocks.push(Checked {
+            args: args.split_whitespace().map(str::to_string).collect(),
+            exit,
             expected,
-        ));
+        });
     }
     blocks
 }
@@ -150,7 +168,12 @@ fn readme_output_is_what_the_commands_print() {
         "expected the checked blocks, found {}",
         blocks.len()
     );
-    for (args, expected) in blocks {
+    for Checked {
+        args,
+        exit,
+        expected,
+    } in blocks
+    {
         let out = Command::new(env!("CARGO_BIN_EXE_harness"))
             .args(&args)
             .current_dir(root)
@@ -161,6 +184,12 @@ fn readme_output_is_what_the_commands_print() {
             "{}{}",
             String::from_utf8_lossy(&out.stderr),
             String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(exit),
+            "README.md: `harness {}` should exit {exit}; it printed:\n{printed}",
+            args.join(" ")
         );
         let missing = missing(&expected, &printed);
         assert!(

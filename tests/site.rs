@@ -218,3 +218,35 @@ fn the_site_of_several_runs_on_two_machines_loads_and_draws_in_a_browser() {
         }
     }
 }
+
+/// One run whose page cannot be written (here its folder under --out is taken by a file)
+/// is listed as not shown, with the reason; the other runs' pages and the index are written.
+#[test]
+fn a_run_whose_page_fails_is_listed_and_the_rest_of_the_site_is_written() {
+    let p = Project::new();
+    save(&p, run("s", "alpha", sweep(1, &["engine-cpu"])), "20250101T000000Z");
+    save(&p, run("s", "alpha", sweep(2, &["engine-cpu"])), "20250102T000000Z");
+    let blocked = p.root().join("site/s/20250102T000000Z_alpha");
+    std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let out = p.harness(&["site", "--root", "results", "--out", "site"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 runs of 1 suites"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("20250102T000000Z_alpha: page not written"),
+        "{}",
+        text(&out.stderr)
+    );
+    let site = p.root().join("site");
+    assert!(site.join("s/20250101T000000Z_alpha/index.html").is_file());
+    assert!(site.join("s/index.html").is_file());
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        index.contains("20250102T000000Z_alpha</code>: its page could not be written"),
+        "{index}"
+    );
+}

@@ -75,7 +75,8 @@ struct RunArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
     /// Finish the interrupted run in DIR (a folder with results.json) instead of starting a
-    /// new one; give the same suite, --profile, --subjects, --threads and --set as it had.
+    /// new one; give the same suite, --profile, --subjects, --threads, --scenarios and --set as
+    /// it had.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     /// Print the cases, the memory of the largest and the estimated duration; run nothing.

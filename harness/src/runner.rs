@@ -79,7 +79,8 @@ pub fn resume(suite: &ResolvedSuite, dir: &Path) -> Result<(PathBuf, RunResults,
     let differs = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
         anyhow!(
             "{}: cannot resume with these options: {what} differs (run: {a:?}, now: {b:?}); \
-             pass the suite, --profile, --subjects, --threads and --set of the interrupted run",
+             pass the suite, --profile, --subjects, --threads, --scenarios and --set of the \
+             interrupted run",
             file.display()
         )
     };

@@ -24,6 +24,7 @@ use clap::Args;
 use crate::compare::CompareOptions;
 use crate::compare::commands::{SuiteRuns, parse_percent, read_suite_dir, write_history};
 use crate::compare::history::History;
+use crate::results::RunResults;
 use crate::results::store::write_atomic;
 
 #[derive(Args, Clone, Debug)]
@@ -40,7 +41,7 @@ pub struct SiteArgs {
 }
 
 pub fn site(args: SiteArgs) -> Result<ExitCode> {
-    let suites = scan(&args.root)?;
+    let mut suites = scan(&args.root)?;
     if suites.iter().all(|s| s.runs.is_empty()) {
         anyhow::bail!(
             "{}: no runs (expected ROOT/SUITE/RUN/results.json)",
@@ -52,22 +53,24 @@ pub fn site(args: SiteArgs) -> Result<ExitCode> {
     write_atomic(&args.out.join("site.css"), pages::CSS.as_bytes())?;
     write_atomic(&args.out.join("site.js"), pages::JS.as_bytes())?;
     let mut run_count = 0;
-    for suite in &suites {
+    for suite in &mut suites {
+        let dir = args.out.join(&suite.name);
+        // A run whose page fails (a plot, a full disk) is listed as not shown, and every
+        // other page is still written.
+        for (path, run) in std::mem::take(&mut suite.runs) {
+            match run_page(&suite.name, &path, &run, &dir) {
+                Ok(()) => suite.runs.push((path, run)),
+                Err(e) => {
+                    eprintln!("warning: {}: page not written: {e:#}", path.display());
+                    suite
+                        .skipped
+                        .push((path, format!("its page could not be written: {e:#}")));
+                }
+            }
+        }
+        run_count += suite.runs.len();
         if suite.runs.is_empty() {
             continue; // only unreadable runs: the index lists them
-        }
-        let dir = args.out.join(&suite.name);
-        for (path, run) in &suite.runs {
-            let folder = pages::folder(path);
-            let run_dir = dir.join(&folder);
-            crate::report::render_all(run, &run_dir)?;
-            let md = std::fs::read_to_string(run_dir.join("report.md"))?;
-            let title = format!("{} · {folder}", suite.name);
-            write_atomic(
-                &run_dir.join("index.html"),
-                pages::markdown_page(&title, 2, &md).as_bytes(),
-            )?;
-            run_count += 1;
         }
         let h = History::build(
             &suite.name,
@@ -98,6 +101,18 @@ pub fn site(args: SiteArgs) -> Result<ExitCode> {
     );
     println!("{}", index.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `SUITE/RUN/index.html`: the run's report, rendered into the run's folder under `dir`.
+fn run_page(suite: &str, path: &Path, run: &RunResults, dir: &Path) -> Result<()> {
+    let folder = pages::folder(path);
+    let run_dir = dir.join(&folder);
+    crate::report::render_all(run, &run_dir)?;
+    let md = std::fs::read_to_string(run_dir.join("report.md"))?;
+    write_atomic(
+        &run_dir.join("index.html"),
+        pages::markdown_page(&format!("{suite} · {folder}"), 2, &md).as_bytes(),
+    )
 }
 
 /// Every folder under `root` that holds runs, as a suite; folders with none (baselines,

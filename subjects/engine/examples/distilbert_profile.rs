@@ -10,11 +10,11 @@ mod timing;
 
 use std::time::{Duration, Instant};
 
-use timing::{arg, median};
+use timing::{arg, distilbert_inputs, median};
 
 use engine::models::{DistilBert, DistilBertConfig};
 use engine::ops::{FusedOp, Op};
-use engine::{CompileOptions, Target, Tensor, compile};
+use engine::{CompileOptions, Target, compile};
 
 fn main() {
     let (seq, threads, runs, batch) = (arg(1, 8), arg(2, 1), arg(3, 30), arg(4, 1));
@@ -32,13 +32,7 @@ fn main() {
         Some(other) => panic!("device is cpu or gpu, not {other:?}"),
     };
     let mut exe = compile(&model.graph, &options).unwrap();
-    let ids: Vec<i64> = (0..(batch * seq) as i64)
-        .map(|i| 100 + i * 37 % 20000)
-        .collect();
-    let inputs = [
-        Tensor::from_i64(&[batch, seq], ids).unwrap(),
-        Tensor::from_i64(&[batch, seq], vec![1; batch * seq]).unwrap(),
-    ];
+    let inputs = distilbert_inputs(batch, seq);
     for _ in 0..3 {
         exe.run(&inputs).unwrap();
     }

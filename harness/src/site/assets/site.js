@@ -60,8 +60,13 @@ function drawCompare(runs) {
     selA.append(element("option", label, { value: i }));
     selB.append(element("option", label, { value: i }));
   });
-  selA.value = String(Math.max(0, runs.length - 2));
-  selB.value = String(runs.length - 1);
+  // B is the latest run, A the one before it on the same machine: a pair across machines
+  // compares the machines as much as the code. Without one, the run before B.
+  const last = runs.length - 1;
+  let before = last - 1;
+  while (before >= 0 && runs[before].machine !== runs[last].machine) before -= 1;
+  selA.value = String(before >= 0 ? before : Math.max(0, last - 1));
+  selB.value = String(last);
   const render = () => {
     const a = runs[Number(selA.value)];
     const b = runs[Number(selB.value)];
@@ -93,9 +98,12 @@ function drawCompare(runs) {
     });
     const onlyA = Object.keys(a.cases).filter((k) => !(k in b.cases)).length;
     const onlyB = Object.keys(b.cases).filter((k) => !(k in a.cases)).length;
+    const machines = a.machine === b.machine
+      ? ""
+      : ` A ran on ${a.machine} and B on ${b.machine}: the ratios compare the machines too.`;
     const note = element(
       "p",
-      `${keys.length} cases in both runs; ${onlyA} only in A, ${onlyB} only in B.`,
+      `${keys.length} cases in both runs; ${onlyA} only in A, ${onlyB} only in B.${machines}`,
     );
     document.getElementById("compare").replaceChildren(note, table);
     return keys.length;

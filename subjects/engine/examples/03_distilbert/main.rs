@@ -25,90 +25,54 @@
 mod common;
 mod graph;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use common::ModelArgs;
 use engine::Tensor;
 use engine::models::{DistilBert, DistilBertConfig, Tokenizer};
 
+/// 03's options: the shared ones and its own.
 struct Args {
-    model_dir: Option<PathBuf>,
-    json: bool,
+    common: ModelArgs,
     batched: bool,
     seed: u64,
-    threads: usize,
-    device: String,
-    texts: Vec<String>,
 }
 
 const USAGE: &str = "usage: 03_distilbert [--model-dir DIR] [--json] [--batched] [--seed N] [--threads N] [--device cpu|gpu] TEXT...";
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        model_dir: None,
-        json: false,
-        batched: false,
-        seed: 0,
-        threads: 1,
-        device: "cpu".into(),
-        texts: Vec::new(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match a.as_str() {
-            "--model-dir" => args.model_dir = Some(PathBuf::from(value("--model-dir")?)),
-            "--json" => args.json = true,
-            "--device" => args.device = value("--device")?,
-            "--batched" => args.batched = true,
-            "--seed" => {
-                args.seed = value("--seed")?
-                    .parse()
-                    .map_err(|e| format!("--seed: {e}"))?
-            }
-            "--threads" => {
-                args.threads = value("--threads")?
-                    .parse()
-                    .map_err(|e| format!("--threads: {e}"))?
-            }
-            "-h" | "--help" => return Err(String::new()),
-            "--" => args.texts.extend(it.by_ref()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
-            _ => args.texts.push(a),
+fn main() -> ExitCode {
+    let (mut batched, mut seed) = (false, 0);
+    let own = |flag: &str, value: &mut dyn FnMut() -> Result<String, String>| {
+        match flag {
+            "--batched" => batched = true,
+            "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            _ => return Ok(false),
         }
-    }
-    if args.texts.is_empty() {
-        args.texts = vec![
+        Ok(true)
+    };
+    let mut common = match common::model_args(USAGE, own) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    if common.texts.is_empty() {
+        common.texts = vec![
             "I love this movie, it is wonderful!".into(),
             "This was a terrible waste of time.".into(),
         ];
         eprintln!("(no TEXT given: classifying two example sentences)");
     }
-    Ok(args)
-}
-
-fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(why) => {
-            if !why.is_empty() {
-                eprintln!("error: {why}");
-            }
-            eprintln!("{USAGE}");
-            return if why.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            };
-        }
+    let args = Args {
+        common,
+        batched,
+        seed,
     };
     common::exit_code(run(&args))
 }
 
 fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     let t0 = Instant::now();
-    let (model, tokenizer) = match &args.model_dir {
+    let (model, tokenizer) = match &args.common.model_dir {
         Some(dir) => {
             let model = DistilBert::from_dir(dir)?;
             let tokenizer =
@@ -120,7 +84,7 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
             Tokenizer::bert_base_uncased()?,
         ),
     };
-    let options = common::options_for(&args.device, args.threads)?;
+    let options = common::options_for(&args.common.device, args.common.threads)?;
     let mut exe = engine::compile(&model.graph, &options)?;
     if model.synthetic {
         eprintln!(
@@ -140,9 +104,9 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     );
 
     let groups: Vec<Vec<&String>> = if args.batched {
-        vec![args.texts.iter().collect()]
+        vec![args.common.texts.iter().collect()]
     } else {
-        args.texts.iter().map(|t| vec![t]).collect()
+        args.common.texts.iter().map(|t| vec![t]).collect()
     };
     let mut verified = true;
     for texts in groups {
@@ -159,15 +123,15 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
         for (row, text) in texts.iter().enumerate() {
             let l = &logits.as_f32()?[row * n_labels..(row + 1) * n_labels];
             let (label, confidence) = model.predict(l);
-            if args.json {
+            if args.common.json {
                 // Keys in the documented order: text, input_ids, logits, label, confidence.
                 let line = format!(
                     "{{\"text\":{},\"input_ids\":{},\"logits\":{},\"label\":{},\"confidence\":{}}}",
-                    serde_json::json!(text),
-                    serde_json::json!(batch.ids[row]),
-                    serde_json::json!(l),
-                    serde_json::json!(label),
-                    serde_json::json!(confidence),
+                    common::json(&text),
+                    common::json(&batch.ids[row]),
+                    common::json(l),
+                    common::json(&label),
+                    common::json(&confidence),
                 );
                 println!("{line}");
             } else {

@@ -21,48 +21,19 @@
 mod common;
 mod graph;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
+use common::ModelArgs;
 use engine::models::{SentenceEmbedder, Tokenizer, minilm_dir};
-
-struct Args {
-    model_dir: Option<PathBuf>,
-    json: bool,
-    threads: usize,
-    device: String,
-    texts: Vec<String>,
-}
 
 const USAGE: &str =
     "usage: 04_minilm [--model-dir DIR] [--json] [--threads N] [--device cpu|gpu] TEXT...";
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        model_dir: None,
-        json: false,
-        threads: 1,
-        device: "cpu".into(),
-        texts: Vec::new(),
+fn main() -> ExitCode {
+    let mut args = match common::model_args(USAGE, |_, _| Ok(false)) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match a.as_str() {
-            "--model-dir" => args.model_dir = Some(PathBuf::from(value("--model-dir")?)),
-            "--json" => args.json = true,
-            "--device" => args.device = value("--device")?,
-            "--threads" => {
-                args.threads = value("--threads")?
-                    .parse()
-                    .map_err(|e| format!("--threads: {e}"))?
-            }
-            "-h" | "--help" => return Err(String::new()),
-            "--" => args.texts.extend(it.by_ref()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
-            _ => args.texts.push(a),
-        }
-    }
     if args.texts.is_empty() {
         args.texts = vec![
             "A man is eating food.".into(),
@@ -71,24 +42,10 @@ fn parse_args() -> Result<Args, String> {
         ];
         eprintln!("(no TEXT given: embedding three example sentences)");
     }
-    Ok(args)
-}
-
-fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(why) => {
-            if !why.is_empty() {
-                eprintln!("error: {why}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(if why.is_empty() { 0 } else { 2 });
-        }
-    };
     common::exit_code(run(&args))
 }
 
-fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
+fn run(args: &ModelArgs) -> Result<bool, Box<dyn std::error::Error>> {
     let dir = match args.model_dir.clone().or_else(minilm_dir) {
         Some(dir) => dir,
         None => {
@@ -124,9 +81,9 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
             // Keys in the documented order: text, input_ids, embedding.
             println!(
                 "{{\"text\":{},\"input_ids\":{},\"embedding\":{}}}",
-                serde_json::json!(text),
-                serde_json::json!(batch.ids[0]),
-                serde_json::json!(embedding),
+                common::json(&text),
+                common::json(&batch.ids[0]),
+                common::json(&embedding),
             );
         } else {
             let norm = embedding.iter().map(|x| x * x).sum::<f32>().sqrt();

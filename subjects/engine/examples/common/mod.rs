@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each example uses its own subset
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use engine::{CompileOptions, Graph, Parity, Tensor, reference};
@@ -42,6 +43,70 @@ pub fn device_arg() -> String {
         .position(|a| a == "--device")
         .and_then(|i| args.get(i + 1).cloned())
         .unwrap_or_else(|| "cpu".into())
+}
+
+/// The options every model example (03, 04) takes; each example adds its own.
+pub struct ModelArgs {
+    pub model_dir: Option<PathBuf>,
+    pub json: bool,
+    pub threads: usize,
+    pub device: String,
+    pub texts: Vec<String>,
+}
+
+/// Parses the command line into [`ModelArgs`]; `own(flag, value)` handles the example's own
+/// flags (`value()` takes the flag's value) and returns `Ok(false)` for one it does not know.
+/// On `--help` or an error, prints it with `usage` and returns the exit code (0 or 2).
+pub fn model_args(
+    usage: &str,
+    mut own: impl FnMut(&str, &mut dyn FnMut() -> Result<String, String>) -> Result<bool, String>,
+) -> Result<ModelArgs, ExitCode> {
+    let mut args = ModelArgs {
+        model_dir: None,
+        json: false,
+        threads: 1,
+        device: "cpu".into(),
+        texts: Vec::new(),
+    };
+    let mut parse = || -> Result<(), String> {
+        let mut it = std::env::args().skip(1);
+        while let Some(a) = it.next() {
+            let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
+            match a.as_str() {
+                "--model-dir" => args.model_dir = Some(PathBuf::from(value()?)),
+                "--json" => args.json = true,
+                "--device" => args.device = value()?,
+                "--threads" => {
+                    args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
+                }
+                "-h" | "--help" => return Err(String::new()),
+                "--" => args.texts.extend(it.by_ref()),
+                flag if flag.starts_with("--") => {
+                    if !own(flag, &mut value)? {
+                        return Err(format!("unknown option {flag}"));
+                    }
+                }
+                _ => args.texts.push(a),
+            }
+        }
+        Ok(())
+    };
+    match parse() {
+        Ok(()) => Ok(args),
+        Err(why) => {
+            if !why.is_empty() {
+                eprintln!("error: {why}");
+            }
+            eprintln!("{usage}");
+            Err(ExitCode::from(if why.is_empty() { 0 } else { 2 }))
+        }
+    }
+}
+
+/// `value` as JSON, f32s in their shortest f32 form (`json!` would widen them to f64 and
+/// print digits an f32 does not have).
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Runs an example's `run`, exiting non-zero when verification fails or an error occurs.

@@ -1,4 +1,7 @@
-//! What the timing examples share: numeric arguments with defaults, and the median.
+//! What the timing examples share: numeric arguments with defaults, the median, and
+//! DistilBERT's inputs.
+
+#![allow(dead_code)] // each example uses its own subset
 
 use std::time::Duration;
 
@@ -13,4 +16,16 @@ pub fn arg(i: usize, default: usize) -> usize {
 pub fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
+}
+
+/// Token ids and an all-ones mask for `batch` sequences of `seq` tokens: the inputs every
+/// DistilBERT timing runs on.
+pub fn distilbert_inputs(batch: usize, seq: usize) -> [engine::Tensor; 2] {
+    let ids: Vec<i64> = (0..(batch * seq) as i64)
+        .map(|i| 100 + i * 37 % 20000)
+        .collect();
+    [
+        engine::Tensor::from_i64(&[batch, seq], ids).expect("ids"),
+        engine::Tensor::from_i64(&[batch, seq], vec![1; batch * seq]).expect("mask"),
+    ]
 }
