@@ -224,8 +224,16 @@ fn the_site_of_several_runs_on_two_machines_loads_and_draws_in_a_browser() {
 #[test]
 fn a_run_whose_page_fails_is_listed_and_the_rest_of_the_site_is_written() {
     let p = Project::new();
-    save(&p, run("s", "alpha", sweep(1, &["engine-cpu"])), "20250101T000000Z");
-    save(&p, run("s", "alpha", sweep(2, &["engine-cpu"])), "20250102T000000Z");
+    save(
+        &p,
+        run("s", "alpha", sweep(1, &["engine-cpu"])),
+        "20250101T000000Z",
+    );
+    save(
+        &p,
+        run("s", "alpha", sweep(2, &["engine-cpu"])),
+        "20250102T000000Z",
+    );
     let blocked = p.root().join("site/s/20250102T000000Z_alpha");
     std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
     std::fs::write(&blocked, "not a folder").unwrap();
