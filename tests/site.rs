@@ -50,6 +50,14 @@ fn fixture(p: &Project) -> Vec<(String, PathBuf)> {
     runs
 }
 
+/// `harness site --root results --out site` in `p`, which must succeed: (stdout, stderr).
+fn build_site(p: &Project) -> (String, String) {
+    let out = p.harness(&["site", "--root", "results", "--out", "site"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
 /// The headless Chromium to load pages with, if there is one.
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("CHROMIUM")
@@ -106,17 +114,10 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 fn the_site_of_several_runs_on_two_machines_loads_and_draws_in_a_browser() {
     let p = Project::new();
     let runs = fixture(&p);
-    let out = p.harness(&["site", "--root", "results", "--out", "site"]);
+    let (stdout, _) = build_site(&p);
     assert!(
-        out.status.success(),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stdout).contains("6 runs of 2 suites on 3 machines"),
-        "{}",
-        text(&out.stdout)
+        stdout.contains("6 runs of 2 suites on 3 machines"),
+        "{stdout}"
     );
     let site = p.root().join("site");
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
@@ -237,17 +238,11 @@ fn a_run_whose_page_fails_is_listed_and_the_rest_of_the_site_is_written() {
     let blocked = p.root().join("site/s/20250102T000000Z_alpha");
     std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
     std::fs::write(&blocked, "not a folder").unwrap();
-    let out = p.harness(&["site", "--root", "results", "--out", "site"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (stdout, stderr) = build_site(&p);
+    assert!(stdout.contains("1 runs of 1 suites"), "{stdout}");
     assert!(
-        text(&out.stdout).contains("1 runs of 1 suites"),
-        "{}",
-        text(&out.stdout)
-    );
-    assert!(
-        text(&out.stderr).contains("20250102T000000Z_alpha: page not written"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("20250102T000000Z_alpha: page not written"),
+        "{stderr}"
     );
     let site = p.root().join("site");
     assert!(site.join("s/20250101T000000Z_alpha/index.html").is_file());

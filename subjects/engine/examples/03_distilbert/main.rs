@@ -34,7 +34,7 @@ use engine::models::{DistilBert, DistilBertConfig, Tokenizer};
 
 /// 03's options: the shared ones and its own.
 struct Args {
-    common: ModelArgs,
+    shared: ModelArgs,
     batched: bool,
     seed: u64,
 }
@@ -51,19 +51,19 @@ fn main() -> ExitCode {
         }
         Ok(true)
     };
-    let mut common = match common::model_args(USAGE, own) {
+    let mut shared = match common::model_args(USAGE, own) {
         Ok(args) => args,
         Err(code) => return code,
     };
-    if common.texts.is_empty() {
-        common.texts = vec![
+    if shared.texts.is_empty() {
+        shared.texts = vec![
             "I love this movie, it is wonderful!".into(),
             "This was a terrible waste of time.".into(),
         ];
         eprintln!("(no TEXT given: classifying two example sentences)");
     }
     let args = Args {
-        common,
+        shared,
         batched,
         seed,
     };
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     let t0 = Instant::now();
-    let (model, tokenizer) = match &args.common.model_dir {
+    let (model, tokenizer) = match &args.shared.model_dir {
         Some(dir) => {
             let model = DistilBert::from_dir(dir)?;
             let tokenizer =
@@ -84,7 +84,7 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
             Tokenizer::bert_base_uncased()?,
         ),
     };
-    let options = common::options_for(&args.common.device, args.common.threads)?;
+    let options = common::options_for(&args.shared.device, args.shared.threads)?;
     let mut exe = engine::compile(&model.graph, &options)?;
     if model.synthetic {
         eprintln!(
@@ -104,9 +104,9 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     );
 
     let groups: Vec<Vec<&String>> = if args.batched {
-        vec![args.common.texts.iter().collect()]
+        vec![args.shared.texts.iter().collect()]
     } else {
-        args.common.texts.iter().map(|t| vec![t]).collect()
+        args.shared.texts.iter().map(|t| vec![t]).collect()
     };
     let mut verified = true;
     for texts in groups {
@@ -123,7 +123,7 @@ fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
         for (row, text) in texts.iter().enumerate() {
             let l = &logits.as_f32()?[row * n_labels..(row + 1) * n_labels];
             let (label, confidence) = model.predict(l);
-            if args.common.json {
+            if args.shared.json {
                 // Keys in the documented order: text, input_ids, logits, label, confidence.
                 let line = format!(
                     "{{\"text\":{},\"input_ids\":{},\"logits\":{},\"label\":{},\"confidence\":{}}}",
